@@ -1,0 +1,769 @@
+//! Request framing: where one request ends and the next begins.
+//!
+//! This module owns the one decision the server must get right about every
+//! request even though it answers all of them alike: how many bytes the
+//! request occupies. A wrong answer desynchronizes the connection (the body of
+//! one request is read as the head of the next: request smuggling), so the
+//! rules of RFC 9112 §6 are applied strictly, and a request whose framing is
+//! ambiguous is refused rather than guessed at.
+//!
+//! Bytes in, outcomes out: no I/O and no allocation per request, so the module
+//! is tested exhaustively without sockets, and an idle connection costs no
+//! memory beyond its buffer and a [`BodyReader`].
+//!
+//! * **Partial is not an error.** TCP delivers a request in arbitrary pieces;
+//!   a prefix of a valid request is early, not wrong. [`parse_head`] returns
+//!   [`Parse::Partial`] for every proper prefix of a valid head and rejects
+//!   only when no continuation could make the bytes valid, or a limit is hit.
+//!   Its outcome depends only on the bytes, never on how they were split into
+//!   reads: it looks at no more than `max_head` bytes at a time.
+//! * **The body is skipped, never buffered.** The response does not depend on
+//!   the body, so [`BodyReader`] (in `chunked.rs`) walks its framing with a few
+//!   counters. Storing it would make a connection's memory grow with what the
+//!   client chooses to send.
+//! * **Limits are passed in.** [`Limits`] is configuration shared by every
+//!   connection; a copy per connection would be bytes per connection that
+//!   carry no information.
+
+use std::mem::MaybeUninit;
+
+use httparse::{EMPTY_HEADER, Error, Header, Request, Status};
+
+pub use crate::chunked::{BodyReader, Skip};
+
+/// Header fields one head may carry; more is answered with 431.
+const MAX_HEADERS: usize = 64;
+
+/// Transfer codings this server knows (RFC 9110 §18.6). It decodes none of
+/// them, but a known coding before `chunked` does not change the framing.
+const KNOWN_CODINGS: [&[u8]; 7] = [
+    b"chunked",
+    b"gzip",
+    b"x-gzip",
+    b"deflate",
+    b"compress",
+    b"x-compress",
+    b"identity",
+];
+
+/// Limits the framing enforces. Passed by reference on every call so that a
+/// connection does not have to store them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request head (request line + headers + blank line), in bytes.
+    pub max_head: usize,
+    /// Largest request body, in bytes of payload.
+    pub max_body: u64,
+}
+
+/// Why a request is refused. Each maps to one status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reject {
+    /// 400
+    BadRequest,
+    /// 413
+    ContentTooLarge,
+    /// 414
+    UriTooLong,
+    /// 431
+    HeaderFieldsTooLarge,
+    /// 501
+    NotImplemented,
+    /// 505
+    VersionNotSupported,
+}
+
+impl Reject {
+    /// The status code.
+    pub fn status(self) -> u16 {
+        match self {
+            Reject::BadRequest => 400,
+            Reject::ContentTooLarge => 413,
+            Reject::UriTooLong => 414,
+            Reject::HeaderFieldsTooLarge => 431,
+            Reject::NotImplemented => 501,
+            Reject::VersionNotSupported => 505,
+        }
+    }
+    /// The reason phrase.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Reject::BadRequest => "Bad Request",
+            Reject::ContentTooLarge => "Content Too Large",
+            Reject::UriTooLong => "URI Too Long",
+            Reject::HeaderFieldsTooLarge => "Request Header Fields Too Large",
+            Reject::NotImplemented => "Not Implemented",
+            Reject::VersionNotSupported => "HTTP Version Not Supported",
+        }
+    }
+}
+
+/// Whether the connection stays open after the response, and how the response says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// HTTP/1.1 default: keep open, no `Connection` header needed.
+    KeepAlive,
+    /// HTTP/1.0 with `Connection: keep-alive`: keep open, response says `Connection: keep-alive`.
+    KeepAliveExplicit,
+    /// Close after the response, which says `Connection: close`.
+    Close,
+}
+
+/// How the body after a head is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLength {
+    /// No body.
+    Empty,
+    /// `Content-Length: n` with n > 0.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A complete, valid request head: what the connection needs to answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Bytes of the head, including the terminating blank line.
+    pub len: usize,
+    /// The method is `HEAD`: answer with headers only.
+    pub is_head: bool,
+    /// Keep-alive or close.
+    pub persistence: Persistence,
+    /// `Expect: 100-continue` on an HTTP/1.1 request with a non-empty body.
+    pub expect_continue: bool,
+    /// The body framing.
+    pub body: BodyLength,
+}
+
+/// Outcome of [`parse_head`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parse {
+    /// Not complete yet: wait for more bytes (not an error).
+    Partial,
+    /// A complete head.
+    Complete(Head),
+    /// The request is invalid or over a limit.
+    Reject(Reject),
+}
+
+/// Parse the request head at the start of `buf`.
+///
+/// Empty lines before the request line are skipped and counted in
+/// [`Head::len`]. `HTTP/1.x` with x ≥ 2 is treated as HTTP/1.1; other
+/// versions are refused with 505 once the request line is complete.
+pub fn parse_head(buf: &[u8], limits: &Limits) -> Parse {
+    // Never look past the limit: the outcome then cannot depend on how many
+    // bytes beyond it one read happened to return.
+    let window = &buf[..buf.len().min(limits.max_head)];
+    // Uninitialized: httparse writes only the slots it fills, so the common
+    // path does not zero 2 KiB of stack per call.
+    let mut headers = [const { MaybeUninit::<Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut request = Request::new(&mut []);
+    match request.parse_with_uninit_headers(window, &mut headers) {
+        Ok(Status::Complete(len)) => {
+            let is_head = request.method == Some("HEAD");
+            let http11 = request.version == Some(1);
+            analyze(len, is_head, http11, request.headers, limits)
+        }
+        Ok(Status::Partial) => incomplete(window, buf.len(), limits),
+        Err(Error::Version) => other_version(window, buf.len(), limits),
+        Err(error) => Parse::Reject(reject_for(error)),
+    }
+}
+
+/// The status for an error httparse reports.
+fn reject_for(error: Error) -> Reject {
+    match error {
+        Error::TooManyHeaders => Reject::HeaderFieldsTooLarge,
+        _ => Reject::BadRequest,
+    }
+}
+
+/// A head that is not complete in `window`: wait, or refuse it if the window
+/// is already as large as a head may be.
+fn incomplete(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
+    if buffered < limits.max_head {
+        Parse::Partial
+    } else if window[request_line_start(window)..].contains(&b'\n') {
+        Parse::Reject(Reject::HeaderFieldsTooLarge)
+    } else {
+        Parse::Reject(Reject::UriTooLong)
+    }
+}
+
+/// Offset of the request line: after the empty lines a server should ignore
+/// (RFC 9112 §2.2), exactly as httparse skips them.
+fn request_line_start(buf: &[u8]) -> usize {
+    let mut start = 0;
+    loop {
+        match &buf[start..] {
+            [b'\r', b'\n', ..] => start += 2,
+            [b'\n', ..] => start += 1,
+            _ => return start,
+        }
+    }
+}
+
+/// The rare path: httparse accepts only HTTP/1.0 and HTTP/1.1. Its method and
+/// target were valid (they are parsed before the version), so the version
+/// starts after the second space. `HTTP/1.x` is parsed on as HTTP/1.1 (RFC
+/// 9110 §6.2: a higher minor version is compatible); another major version is
+/// 505, decided only once the request line is complete.
+fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
+    let start = request_line_start(window);
+    let line = &window[start..];
+    let mut spaces = line.iter().enumerate().filter(|&(_, &b)| b == b' ');
+    let (Some((method_end, _)), Some((target_end, _))) = (spaces.next(), spaces.next()) else {
+        return Parse::Reject(Reject::BadRequest);
+    };
+    let version = &line[target_end + 1..];
+    let line_end = match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, rest @ ..]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            let eol = match rest {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] => 1,
+                [] | [b'\r'] => return incomplete(window, buffered, limits),
+                _ => return Parse::Reject(Reject::BadRequest),
+            };
+            if *major != b'1' {
+                return Parse::Reject(Reject::VersionNotSupported);
+            }
+            start + target_end + 1 + 8 + eol
+        }
+        _ if is_version_prefix(version) => return incomplete(window, buffered, limits),
+        _ => return Parse::Reject(Reject::BadRequest),
+    };
+    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+    match httparse::parse_headers(&window[line_end..], &mut headers) {
+        Ok(Status::Complete((len, fields))) => {
+            let is_head = &line[..method_end] == b"HEAD";
+            analyze(line_end + len, is_head, true, fields, limits)
+        }
+        Ok(Status::Partial) => incomplete(window, buffered, limits),
+        Err(error) => Parse::Reject(reject_for(error)),
+    }
+}
+
+/// `bytes` (shorter than 8) could still become `HTTP/d.d`.
+fn is_version_prefix(bytes: &[u8]) -> bool {
+    bytes.len() < 8
+        && bytes.iter().zip(b"HTTP/0.0").all(|(&b, &p)| match p {
+            b'0' => b.is_ascii_digit(),
+            _ => b == p,
+        })
+}
+
+/// Turn a syntactically complete head into the [`Parse`] outcome.
+fn analyze(
+    len: usize,
+    is_head: bool,
+    http11: bool,
+    headers: &[Header<'_>],
+    limits: &Limits,
+) -> Parse {
+    match Fields::scan(headers).and_then(|fields| fields.head(len, is_head, http11, limits)) {
+        Ok(head) => Parse::Complete(head),
+        Err(reject) => Parse::Reject(reject),
+    }
+}
+
+/// What the header fields that matter to framing say, gathered in one pass.
+#[derive(Default)]
+struct Fields {
+    hosts: u32,
+    content_length: Option<u64>,
+    codings: Codings,
+    close: bool,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+/// The `Transfer-Encoding` codings, over all its field lines, in order.
+#[derive(Default)]
+struct Codings {
+    present: bool,
+    unknown: bool,
+    chunked: u32,
+    last_is_chunked: bool,
+}
+
+impl Fields {
+    /// Gather the fields; syntax errors in framing fields are 400 at once.
+    fn scan(headers: &[Header<'_>]) -> Result<Fields, Reject> {
+        let mut fields = Fields::default();
+        for header in headers {
+            let (name, value) = (header.name, header.value);
+            if name.eq_ignore_ascii_case("host") {
+                fields.hosts += 1;
+                if !value.iter().all(|&b| is_host_byte(b)) {
+                    return Err(Reject::BadRequest);
+                }
+            } else if name.eq_ignore_ascii_case("content-length") {
+                fields.add_content_length(value)?;
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                fields.codings.add(value)?;
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in elements(value) {
+                    fields.close |= token.eq_ignore_ascii_case(b"close");
+                    fields.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if name.eq_ignore_ascii_case("expect") {
+                fields.expect_continue |=
+                    elements(value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+            }
+        }
+        Ok(fields)
+    }
+
+    /// `Content-Length` (RFC 9110 §8.6): 1*DIGIT, or a list of identical
+    /// values; any other value, or a different value on another line, is 400.
+    fn add_content_length(&mut self, value: &[u8]) -> Result<(), Reject> {
+        for element in elements(value) {
+            let n = parse_decimal(element).ok_or(Reject::BadRequest)?;
+            if self.content_length.is_some_and(|previous| previous != n) {
+                return Err(Reject::BadRequest);
+            }
+            self.content_length = Some(n);
+        }
+        Ok(())
+    }
+
+    /// The head, once every field is known (RFC 9112 §3.2, §6, §9.3).
+    fn head(
+        self,
+        len: usize,
+        is_head: bool,
+        http11: bool,
+        limits: &Limits,
+    ) -> Result<Head, Reject> {
+        if self.hosts > 1 || (http11 && self.hosts == 0) {
+            return Err(Reject::BadRequest);
+        }
+        let body = if self.codings.present {
+            self.codings.framing(self.content_length.is_some())?
+        } else {
+            match self.content_length {
+                None | Some(0) => BodyLength::Empty,
+                Some(n) if n > limits.max_body => return Err(Reject::ContentTooLarge),
+                Some(n) => BodyLength::Length(n),
+            }
+        };
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+        // framing; it is read as chunked, then the connection is closed.
+        let persistence = if self.close || (!http11 && (!self.keep_alive || self.codings.present)) {
+            Persistence::Close
+        } else if http11 {
+            Persistence::KeepAlive
+        } else {
+            Persistence::KeepAliveExplicit
+        };
+        let expect_continue = http11 && self.expect_continue && body != BodyLength::Empty;
+        Ok(Head {
+            len,
+            is_head,
+            persistence,
+            expect_continue,
+            body,
+        })
+    }
+}
+
+impl Codings {
+    /// One `Transfer-Encoding` field line: codings, each maybe with `;` parameters.
+    fn add(&mut self, value: &[u8]) -> Result<(), Reject> {
+        for element in elements(value) {
+            let name = match element.iter().position(|&b| b == b';') {
+                Some(semicolon) => trim(&element[..semicolon]),
+                None => element,
+            };
+            if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+                return Err(Reject::BadRequest);
+            }
+            let chunked = name.eq_ignore_ascii_case(b"chunked");
+            self.present = true;
+            self.unknown |= !KNOWN_CODINGS.iter().any(|k| name.eq_ignore_ascii_case(k));
+            self.chunked = self.chunked.saturating_add(u32::from(chunked));
+            self.last_is_chunked = chunked;
+        }
+        Ok(())
+    }
+
+    /// The framing the codings give (RFC 9112 §6.1, §6.3).
+    fn framing(&self, has_content_length: bool) -> Result<BodyLength, Reject> {
+        if has_content_length {
+            Err(Reject::BadRequest)
+        } else if self.unknown {
+            Err(Reject::NotImplemented)
+        } else if self.chunked != 1 || !self.last_is_chunked {
+            Err(Reject::BadRequest)
+        } else {
+            Ok(BodyLength::Chunked)
+        }
+    }
+}
+
+/// The elements of a comma-separated field value (RFC 9110 §5.6.1), trimmed
+/// of whitespace, empty ones included. Commas inside quoted strings (in
+/// parameters) do not separate.
+fn elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let (mut quoted, mut escaped) = (false, false);
+    let separator = move |&b: &u8| {
+        if escaped {
+            escaped = false;
+        } else if quoted {
+            escaped = b == b'\\';
+            quoted = b != b'"';
+        } else if b == b'"' {
+            quoted = true;
+        } else {
+            return b == b',';
+        }
+        false
+    };
+    value.split(separator).map(trim)
+}
+
+/// `bytes` without leading and trailing spaces and tabs.
+fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// `1*DIGIT` as a u64; `None` if empty, not all digits, or too large.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// A `tchar` of RFC 9110 §5.6.2.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A byte that may appear in `Host`: `uri-host [":" port]` (RFC 3986).
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BodyLength::{Chunked, Empty, Length};
+    use Persistence::{Close, KeepAlive, KeepAliveExplicit};
+    use Reject::*;
+    use proptest::prelude::*;
+
+    fn limits(max_head: usize) -> Limits {
+        Limits {
+            max_head,
+            max_body: 1000,
+        }
+    }
+
+    /// Parse `head`, in which `|` stands for CRLF, with a 1 KiB head limit.
+    fn parse(head: &str) -> Parse {
+        parse_head(head.replace('|', "\r\n").as_bytes(), &limits(1024))
+    }
+
+    /// The head `head` parses to, or why it is refused.
+    fn parsed(head: &str) -> Result<Head, Reject> {
+        match parse(head) {
+            Parse::Complete(h) => Ok(h),
+            Parse::Reject(reject) => Err(reject),
+            Parse::Partial => panic!("partial: {head:?}"),
+        }
+    }
+
+    #[test]
+    fn reject_status_and_reason() {
+        let table = [
+            (BadRequest, 400, "Bad Request"),
+            (ContentTooLarge, 413, "Content Too Large"),
+            (UriTooLong, 414, "URI Too Long"),
+            (HeaderFieldsTooLarge, 431, "Request Header Fields Too Large"),
+            (NotImplemented, 501, "Not Implemented"),
+            (VersionNotSupported, 505, "HTTP Version Not Supported"),
+        ];
+        for (reject, status, reason) in table {
+            assert_eq!((reject.status(), reject.reason()), (status, reason));
+        }
+    }
+
+    #[test]
+    fn request_lines_and_persistence() {
+        #[rustfmt::skip]
+        let table = [
+            ("GET / HTTP/1.1|Host: a||", false, KeepAlive),
+            ("HEAD / HTTP/1.1|Host: a||", true, KeepAlive),
+            ("head / HTTP/1.1|Host: a||", false, KeepAlive),
+            ("OPTIONS * HTTP/1.1|Host: a||", false, KeepAlive),
+            ("BREW /pot?x=1 HTTP/1.1|Host: a||", false, KeepAlive),
+            ("GET / HTTP/1.1\nHost: a\n\n", false, KeepAlive),
+            ("|\nGET / HTTP/1.1|Host: a||", false, KeepAlive),
+            ("GET / HTTP/1.1|Host:||", false, KeepAlive),
+            ("GET / HTTP/1.1|Host: [::1]:8080||", false, KeepAlive),
+            ("GET / HTTP/1.1|Host: a|Connection: Close||", false, Close),
+            ("GET / HTTP/1.1|Host: a|Connection: x, CLOSE||", false, Close),
+            ("GET / HTTP/1.1|Host: a|Connection: a|Connection: close||", false, Close),
+            ("GET / HTTP/1.1|Host: a|Connection: keep-alive||", false, KeepAlive),
+            ("GET / HTTP/1.0||", false, Close),
+            ("GET / HTTP/1.0|Host: a||", false, Close),
+            ("GET / HTTP/1.0|Connection: Keep-Alive||", false, KeepAliveExplicit),
+            ("GET / HTTP/1.0|Connection: keep-alive, close||", false, Close),
+            ("POST / HTTP/1.0|Transfer-Encoding: chunked|Connection: keep-alive||", false, Close),
+            ("GET / HTTP/1.2|Host: a||", false, KeepAlive),
+            ("HEAD / HTTP/1.9|Host: a||", true, KeepAlive),
+            ("GET / HTTP/1.2\nHost: a\nConnection: close\n\n", false, Close),
+        ];
+        for (head, is_head, persistence) in table {
+            let len = head.replace('|', "\r\n").len();
+            let h = parsed(head).unwrap_or_else(|r| panic!("{head:?}: {r:?}"));
+            let expected = (len, is_head, persistence);
+            assert_eq!((h.len, h.is_head, h.persistence), expected, "{head:?}");
+            // What follows the head (a body, the next request) does not change it.
+            let pipelined = format!("{head}GET / HTTP/1.1|");
+            assert_eq!(parse(&pipelined), Parse::Complete(h), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn body_framing() {
+        #[rustfmt::skip]
+        let table = [
+            ("", Ok(Empty)),
+            ("Content-Length: 5", Ok(Length(5))),
+            ("Content-Length:  007 ", Ok(Length(7))),
+            ("Content-Length: 0", Ok(Empty)),
+            ("Content-Length: 5, 5", Ok(Length(5))),
+            ("content-length: 5|Content-Length: 5", Ok(Length(5))),
+            ("Content-Length: 1000", Ok(Length(1000))),
+            ("Content-Length: 1001", Err(ContentTooLarge)),
+            ("Content-Length: 18446744073709551615", Err(ContentTooLarge)),
+            ("Content-Length: 18446744073709551616", Err(BadRequest)),
+            ("Content-Length: +5", Err(BadRequest)),
+            ("Content-Length: -5", Err(BadRequest)),
+            ("Content-Length: 0x5", Err(BadRequest)),
+            ("Content-Length: 1 2", Err(BadRequest)),
+            ("Content-Length:", Err(BadRequest)),
+            ("Content-Length: 5,", Err(BadRequest)),
+            ("Content-Length: 5, 6", Err(BadRequest)),
+            ("Content-Length: 5|Content-Length: 6", Err(BadRequest)),
+            ("Transfer-Encoding: chunked", Ok(Chunked)),
+            ("Transfer-Encoding: gzip, CHUNKED", Ok(Chunked)),
+            ("Transfer-Encoding: gzip;q=\"a,b\"|Transfer-Encoding: chunked", Ok(Chunked)),
+            ("Transfer-Encoding: x-gzip,deflate,compress,x-compress", Err(BadRequest)),
+            ("Transfer-Encoding: x-gzip,deflate,compress,x-compress,chunked", Ok(Chunked)),
+            ("Transfer-Encoding: identity ; a=b, chunked", Ok(Chunked)),
+            ("Transfer-Encoding: chunked|Content-Length: 5", Err(BadRequest)),
+            ("Content-Length: 5|Transfer-Encoding: br, chunked", Err(BadRequest)),
+            ("Transfer-Encoding: br, chunked", Err(NotImplemented)),
+            ("Transfer-Encoding: chunked, br", Err(NotImplemented)),
+            ("Transfer-Encoding: gzip", Err(BadRequest)),
+            ("Transfer-Encoding: chunked, gzip", Err(BadRequest)),
+            ("Transfer-Encoding: chunked, chunked", Err(BadRequest)),
+            ("Transfer-Encoding: chunked|Transfer-Encoding: chunked", Err(BadRequest)),
+            ("Transfer-Encoding:", Err(BadRequest)),
+            ("Transfer-Encoding: ,chunked", Err(BadRequest)),
+            ("Transfer-Encoding: chun ked", Err(BadRequest)),
+            ("Transfer-Encoding: \"chunked\"", Err(BadRequest)),
+        ];
+        for (fields, expected) in table {
+            let head = format!("POST / HTTP/1.1|Host: a|{fields}||");
+            assert_eq!(parsed(&head).map(|h| h.body), expected, "{head:?}");
+        }
+        let head = "POST / HTTP/1.0|Transfer-Encoding: chunked|Content-Length: 5||";
+        assert_eq!(parsed(head), Err(BadRequest));
+    }
+
+    #[test]
+    fn expect_continue() {
+        #[rustfmt::skip]
+        let table = [
+            ("POST / HTTP/1.1|Host: a|Expect: 100-Continue|Content-Length: 3||", true),
+            ("POST / HTTP/1.1|Host: a|Expect: 100-continue|Transfer-Encoding: chunked||", true),
+            ("HEAD / HTTP/1.3|Host: a|Expect: 100-continue|Content-Length: 1||", true),
+            ("GET / HTTP/1.1|Host: a|Expect: 100-continue||", false),
+            ("POST / HTTP/1.1|Host: a|Expect: 100-continue|Content-Length: 0||", false),
+            ("POST / HTTP/1.0|Expect: 100-continue|Content-Length: 3||", false),
+            ("POST / HTTP/1.1|Host: a|Expect: 200-ok|Content-Length: 3||", false),
+        ];
+        for (head, expected) in table {
+            assert_eq!(
+                parsed(head).map(|h| h.expect_continue),
+                Ok(expected),
+                "{head:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_heads() {
+        #[rustfmt::skip]
+        let table = [
+            ("GET / HTTP/1.1||", BadRequest), // no Host
+            ("GET / HTTP/1.1|Host: a|Host: b||", BadRequest),
+            ("GET / HTTP/1.0|Host: a|Host: a||", BadRequest),
+            ("GET / HTTP/1.1|Host: a b||", BadRequest),
+            ("GET / HTTP/1.1|Host: a| x: y||", BadRequest), // obs-fold
+            ("GET / HTTP/1.1|Host: a|X: y|\tz||", BadRequest), // obs-fold
+            ("GET / HTTP/1.1|Host : a||", BadRequest), // whitespace before colon
+            ("GET / HTTP/1.1|Host\t: a||", BadRequest),
+            ("GET / HTTP/1.1| Host: a||", BadRequest),
+            ("GET / HTTP/1.1|Host: a\rX: y||", BadRequest), // bare CR
+            ("GET / HTTP/1.1\rHost: a||", BadRequest),
+            ("\rGET / HTTP/1.1|Host: a||", BadRequest),
+            ("GET / HTTP/1.1|Host: a\0||", BadRequest),
+            ("GET / HTTP/1.1|Ho\"st: a||", BadRequest),
+            ("G(T / HTTP/1.1|Host: a||", BadRequest),
+            ("GET  / HTTP/1.1|Host: a||", BadRequest),
+            ("GET / HTTP/1.1 |Host: a||", BadRequest),
+            ("GET /|Host: a||", BadRequest),
+            ("GET / http/1.1|Host: a||", BadRequest),
+            ("GET / HTTP/1.10|Host: a||", BadRequest),
+            ("GET / HTTP/12.0|Host: a||", BadRequest),
+            ("GET / HTTP/1.x|Host: a||", BadRequest),
+            ("GET / HTTP/1.2 |Host: a||", BadRequest),
+            ("GET / HTTP/1.2\rX", BadRequest),
+            ("GET / HTTP/2\r", BadRequest),
+            ("GET / HTTP/1.2|Host: a|X : y||", BadRequest),
+            ("GET / HTTP/1.2||", BadRequest), // read as 1.1: needs Host
+            ("GET / HTTP/2.0||", VersionNotSupported),
+            ("GET / HTTP/3.0|Host: a||", VersionNotSupported),
+            ("GET / HTTP/0.9|", VersionNotSupported),
+            ("PRI * HTTP/2.0||SM||", VersionNotSupported),
+            ("PRI * HTTP/2.0\n", VersionNotSupported),
+        ];
+        for (head, reject) in table {
+            assert_eq!(parse(head), Parse::Reject(reject), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let fields = "X: y|".repeat(MAX_HEADERS);
+        for version in ["1.1", "1.2"] {
+            let head = format!("GET / HTTP/{version}|Host: a|{fields}|");
+            assert_eq!(parse(&head), Parse::Reject(HeaderFieldsTooLarge));
+        }
+    }
+
+    #[test]
+    fn every_proper_prefix_is_partial() {
+        let heads = [
+            "GET / HTTP/1.1|Host: a||",
+            "|POST /x?y HTTP/1.1|Host: a|Content-Length: 5|Expect: 100-continue||",
+            "GET / HTTP/1.0\nConnection: keep-alive\n\n",
+            "PUT / HTTP/1.7|Host: a|Transfer-Encoding: gzip, chunked||",
+        ];
+        for head in heads {
+            let bytes = head.replace('|', "\r\n").into_bytes();
+            for end in 0..bytes.len() {
+                let prefix = parse_head(&bytes[..end], &limits(1024));
+                assert_eq!(prefix, Parse::Partial, "{end} {head:?}");
+            }
+            assert!(
+                matches!(parsed(head), Ok(h) if h.len == bytes.len()),
+                "{head:?}"
+            );
+        }
+        for partial in [
+            "GET / HTTP/2",
+            "GET / HTTP/2.0",
+            "GET / HTTP/2.0\r",
+            "PRI * HTTP/2.0",
+        ] {
+            assert_eq!(parse(partial), Parse::Partial, "{partial:?}");
+        }
+    }
+
+    #[test]
+    fn head_size_limit() {
+        let fits = "GET /01234 HTTP/1.1|Host: a||".replace('|', "\r\n");
+        assert_eq!(fits.len(), 32);
+        assert!(matches!(
+            parse_head(fits.as_bytes(), &limits(32)),
+            Parse::Complete(_)
+        ));
+        let over = "GET /012345 HTTP/1.1|Host: a||"
+            .replace('|', "\r\n")
+            .into_bytes();
+        assert_eq!(parse_head(&over[..31], &limits(32)), Parse::Partial);
+        for end in [32, over.len()] {
+            let outcome = parse_head(&over[..end], &limits(32));
+            assert_eq!(outcome, Parse::Reject(HeaderFieldsTooLarge));
+        }
+        for version in ["1.1", "1.2", "2.0"] {
+            let long = format!("GET /{} HTTP/{version}\r\nHost: a\r\n\r\n", "a".repeat(40));
+            for end in [32, 40, long.len()] {
+                let outcome = parse_head(&long.as_bytes()[..end], &limits(32));
+                assert_eq!(outcome, Parse::Reject(UriTooLong), "{end} {long:?}");
+            }
+        }
+        assert_eq!(
+            parse_head(&[b'\n'; 32], &limits(32)),
+            Parse::Reject(UriTooLong)
+        );
+    }
+
+    /// Heads, mostly plausible, sometimes with one byte changed, then more bytes.
+    fn headish() -> impl Strategy<Value = Vec<u8>> {
+        let line = "(GET|HEAD|POST|PRI|[A-Z]{1,4}) (/|\\*|/[a-z?=]{1,8}) HTTP/(1\\.[0-3]|1\\.1|2\\.0)(\r?\nHost: a)?";
+        let field = "(Host: a|Content-Length: [0-9 ,]{0,4}|Transfer-Encoding: (chunked|gzip|br)|\
+                     Connection: (close|keep-alive)|Expect: 100-continue|[A-Za-z-]{1,5}:[ -~]{0,5})";
+        let eol = "(\r\n|\n)";
+        let fields = prop::collection::vec((field, eol), 0..6);
+        let typo = prop::option::weighted(0.3, (any::<prop::sample::Index>(), any::<u8>()));
+        (line, eol, fields, eol, typo, "[ -~]{0,8}").prop_map(
+            |(line, eol, fields, end, typo, tail)| {
+                let mut head = line + &eol;
+                for (field, eol) in fields {
+                    head += &(field + &eol);
+                }
+                let mut bytes = (head + &end + &tail).into_bytes();
+                if let Some((at, byte)) = typo {
+                    let at = at.index(bytes.len());
+                    bytes[at] = byte;
+                }
+                bytes
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..300),
+            max_head in 0usize..400,
+        ) {
+            let _ = parse_head(&bytes, &limits(max_head));
+        }
+
+        /// Reading more bytes never changes a decision: split reads agree with one read.
+        #[test]
+        fn a_decided_prefix_decides_the_whole(
+            bytes in headish(),
+            max_head in 1usize..200,
+        ) {
+            let whole = parse_head(&bytes, &limits(max_head));
+            if let Parse::Complete(head) = whole {
+                prop_assert!(head.len <= max_head.min(bytes.len()));
+            }
+            for end in 0..bytes.len() {
+                let prefix = parse_head(&bytes[..end], &limits(max_head));
+                prop_assert!(prefix == Parse::Partial || prefix == whole, "{:?}: {:?}", &bytes[..end], prefix);
+            }
+        }
+    }
+}
