@@ -2,4 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod chunked;
+pub mod config;
 pub mod framing;
+pub mod response;
+pub mod stats;
