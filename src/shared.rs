@@ -1,0 +1,111 @@
+//! What the loop lends its handlers: the clock, the rendered responses, the limits,
+//! the counters and the two reactor-wide buffers.
+//!
+//! Keeping these in one struct beside the slab lets the loop borrow a connection
+//! (from the slab) and a [`Context`] (from here) at the same time: they are
+//! different fields, so the borrows do not overlap.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::connection::{Context, READ_BUF_SIZE, Timeouts};
+use crate::framing::Limits;
+use crate::response::Responses;
+use crate::stats::Stats;
+
+/// Milliseconds since the server started, read once per loop turn.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    /// A clock starting now.
+    pub fn start() -> Clock {
+        Clock {
+            start: Instant::now(),
+        }
+    }
+
+    /// Milliseconds since [`Clock::start`].
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// State shared by every connection, owned by the loop.
+pub struct Shared {
+    /// The loop's clock reading for this turn.
+    pub now: u64,
+    /// A graceful shutdown is under way.
+    pub draining: bool,
+    /// Rendered responses.
+    pub responses: Responses,
+    /// Framing limits.
+    pub limits: Limits,
+    /// Timeouts in milliseconds.
+    pub timeouts: Timeouts,
+    /// Counters.
+    pub stats: Stats,
+    /// How often deadlines are checked: a quarter of the shortest timeout, between
+    /// 10 ms and 1 s, so a timeout fires at most 25% late.
+    pub tick_ms: u64,
+    read_buf: Box<[u8]>,
+    out: Vec<u8>,
+}
+
+impl Shared {
+    /// Render the responses and size the buffers for `config`.
+    pub fn new(config: &Config) -> Shared {
+        let timeouts = Timeouts {
+            header: millis(config.header_timeout),
+            keep_alive: millis(config.keep_alive_timeout),
+            body: millis(config.body_timeout),
+            write: millis(config.write_timeout),
+            linger: millis(config.linger_timeout),
+        };
+        let shortest = [
+            timeouts.header,
+            timeouts.keep_alive,
+            timeouts.body,
+            timeouts.write,
+            timeouts.linger,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(1000);
+        Shared {
+            now: 0,
+            draining: false,
+            responses: Responses::new(&config.body, &config.content_type),
+            limits: Limits {
+                max_head: config.max_request_head,
+                max_body: config.max_body,
+            },
+            timeouts,
+            stats: Stats::default(),
+            tick_ms: (shortest / 4).clamp(10, 1000),
+            read_buf: vec![0; READ_BUF_SIZE].into_boxed_slice(),
+            out: Vec::with_capacity(2 * READ_BUF_SIZE),
+        }
+    }
+
+    /// Lend everything to the handler of connection `id`.
+    pub fn context(&mut self, id: usize) -> Context<'_> {
+        Context {
+            id,
+            now: self.now,
+            draining: self.draining,
+            responses: &self.responses,
+            limits: &self.limits,
+            timeouts: &self.timeouts,
+            stats: &mut self.stats,
+            read_buf: &mut self.read_buf,
+            out: &mut self.out,
+        }
+    }
+}
