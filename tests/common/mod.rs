@@ -1,0 +1,249 @@
+//! Shared helpers for the integration tests: start a server on a free port, talk to
+//! it over real sockets, and read responses without trusting the server's framing.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hello_reactor::{Config, Running, Server};
+
+/// Longest any single read in a test waits before the test fails.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server on 127.0.0.1, free port, with `tune` applied to the default config.
+pub fn start(tune: impl FnOnce(&mut Config)) -> Running {
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
+    tune(&mut config);
+    Server::bind(config).unwrap().spawn().unwrap()
+}
+
+/// A server with the default config.
+pub fn start_default() -> Running {
+    start(|_| {})
+}
+
+/// A blocking client socket with read/write timeouts.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
+/// A parsed response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+}
+
+/// Reads responses off a stream, keeping bytes that belong to the next one.
+pub struct Reader {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    pub fn new(stream: TcpStream) -> Reader {
+        Reader {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 8192];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Read one response. `head_request`: it answers a HEAD, so it has no body.
+    pub fn response(&mut self, head_request: bool) -> Response {
+        self.try_response(head_request)
+            .unwrap_or_else(|e| panic!("no complete response: {e}; got {:?}", String::from_utf8_lossy(&self.buf)))
+    }
+
+    pub fn try_response(&mut self, head_request: bool) -> io::Result<Response> {
+        let head_end = loop {
+            if let Some(at) = find(&self.buf, b"\r\n\r\n") {
+                break at + 4;
+            }
+            if self.fill()? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        };
+        let head = String::from_utf8(self.buf[..head_end].to_vec()).expect("head is UTF-8");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        assert!(status_line.starts_with("HTTP/1.1 "), "status line {status_line:?}");
+        let status: u16 = status_line[9..12].parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(':').expect("header has a colon");
+                (n.to_string(), v.trim().to_string())
+            })
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let body_len = if head_request || status == 100 { 0 } else { length };
+        while self.buf.len() < head_end + body_len {
+            if self.fill()? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let body = self.buf[head_end..head_end + body_len].to_vec();
+        self.buf.drain(..head_end + body_len);
+        Ok(Response {
+            status,
+            head,
+            headers,
+            body,
+        })
+    }
+
+    /// Bytes buffered past the responses read so far.
+    pub fn leftover(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Wait for the server to close: Ok(bytes received before EOF). A reset is an error.
+    pub fn read_to_close(&mut self) -> io::Result<Vec<u8>> {
+        while self.fill()? > 0 {}
+        Ok(std::mem::take(&mut self.buf))
+    }
+}
+
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A minimal valid HTTP/1.1 GET.
+pub const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+
+/// Send `request` on a new connection and read one response.
+pub fn roundtrip(addr: SocketAddr, request: &[u8]) -> Response {
+    let mut reader = Reader::new(connect(addr));
+    reader.send(request);
+    reader.response(request.starts_with(b"HEAD "))
+}
+
+/// Poll `check` until it holds or `within` passes.
+pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The built binary.
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
+}
+
+/// The binary serving on a free port; returns the child and the address from its
+/// first stdout line (`Serving HTTP on IP:PORT ...`).
+pub fn spawn_binary(args: &[&str]) -> (Child, SocketAddr) {
+    let mut child = binary()
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = first_line_addr(&mut child);
+    (child, addr)
+}
+
+/// Read the `Serving HTTP on ...` line and return its address.
+pub fn first_line_addr(child: &mut Child) -> SocketAddr {
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let addr = line
+        .strip_prefix("Serving HTTP on ")
+        .and_then(|rest| rest.strip_suffix(" ..."))
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    addr.parse().unwrap()
+}
+
+/// Send a signal to a child process.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Wait for a child to exit, at most `within`; kills it and panics on time-out.
+pub fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether an external tool is installed. In CI (`CI` set) a missing tool fails the
+/// test; elsewhere the test says loudly that it skipped.
+pub fn tool_available(name: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed, and CI requires it (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: {name} is not installed; install it to run this test");
+    }
+    found
+}
