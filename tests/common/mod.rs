@@ -86,8 +86,12 @@ impl Reader {
 
     /// Read one response. `head_request`: it answers a HEAD, so it has no body.
     pub fn response(&mut self, head_request: bool) -> Response {
-        self.try_response(head_request)
-            .unwrap_or_else(|e| panic!("no complete response: {e}; got {:?}", String::from_utf8_lossy(&self.buf)))
+        self.try_response(head_request).unwrap_or_else(|e| {
+            panic!(
+                "no complete response: {e}; got {:?}",
+                String::from_utf8_lossy(&self.buf)
+            )
+        })
     }
 
     pub fn try_response(&mut self, head_request: bool) -> io::Result<Response> {
@@ -102,7 +106,10 @@ impl Reader {
         let head = String::from_utf8(self.buf[..head_end].to_vec()).expect("head is UTF-8");
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap();
-        assert!(status_line.starts_with("HTTP/1.1 "), "status line {status_line:?}");
+        assert!(
+            status_line.starts_with("HTTP/1.1 "),
+            "status line {status_line:?}"
+        );
         let status: u16 = status_line[9..12].parse().unwrap();
         let headers: Vec<(String, String)> = lines
             .filter(|l| !l.is_empty())
@@ -115,7 +122,11 @@ impl Reader {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
             .map_or(0, |(_, v)| v.parse().unwrap());
-        let body_len = if head_request || status == 100 { 0 } else { length };
+        let body_len = if head_request || status == 100 {
+            0
+        } else {
+            length
+        };
         while self.buf.len() < head_end + body_len {
             if self.fill()? == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());

@@ -1,0 +1,117 @@
+//! Writing and closing: the output batch, the spill, and the lingering close.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+
+use log::trace;
+use mio::net::TcpStream;
+
+use super::{Connection, Context, Next, READS_PER_TURN, State};
+
+impl Connection {
+    /// Write the output batch; what the socket does not take goes to the spill.
+    pub(super) fn write_out(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if cx.out.is_empty() {
+            return Ok(());
+        }
+        let mut written = 0;
+        let result = if self.output_pending() {
+            Ok(()) // keep order: older output goes first
+        } else {
+            write_some(&mut self.stream, cx.out, &mut written, &mut self.writable)
+        };
+        if written < cx.out.len() && result.is_ok() {
+            trace!("conn {}: wrote {written} of {} bytes", cx.id, cx.out.len());
+            let spill = self.spill.get_or_insert_with(Box::default);
+            spill.output.extend_from_slice(&cx.out[written..]);
+            self.deadline = cx.now + cx.timeouts.write;
+        }
+        cx.out.clear();
+        result
+    }
+
+    /// Write spilled output. `Ok(true)`: all of it is out.
+    pub(super) fn flush_spill(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        if !self.writable {
+            return Ok(false);
+        }
+        let Some(spill) = self.spill.as_mut() else {
+            return Ok(true);
+        };
+        let before = spill.written;
+        write_some(
+            &mut self.stream,
+            &spill.output,
+            &mut spill.written,
+            &mut self.writable,
+        )?;
+        if spill.written > before {
+            self.deadline = cx.now + cx.timeouts.write;
+            trace!("conn {}: flushed {} bytes", cx.id, spill.written - before);
+        }
+        if spill.written < spill.output.len() {
+            return Ok(false);
+        }
+        spill.output = Vec::new();
+        spill.written = 0;
+        self.release_empty_spill();
+        Ok(true)
+    }
+
+    /// The final response is out: close now, or half-close and linger.
+    pub(super) fn finish(&mut self, cx: &mut Context<'_>) -> Next {
+        if !self.linger || self.peer_closed {
+            return Next::Close;
+        }
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.spill = None;
+        self.set_state(cx, State::Lingering);
+        self.discard_input(cx)
+    }
+
+    /// Lingering: read and drop input until EOF, an error or the deadline.
+    pub(super) fn discard_input(&mut self, cx: &mut Context<'_>) -> Next {
+        for _ in 0..READS_PER_TURN {
+            if !self.readable {
+                return Next::Keep;
+            }
+            match self.stream.read(cx.read_buf) {
+                Ok(0) => return Next::Close,
+                Ok(n) => self.readable = n == cx.read_buf.len(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Next::Close,
+            }
+        }
+        Next::Yield
+    }
+}
+
+/// Write `buf[*written..]` until done or the socket is full. A short write means the
+/// send buffer is full; the kernel will raise a writable edge when it drains.
+fn write_some(
+    stream: &mut TcpStream,
+    buf: &[u8],
+    written: &mut usize,
+    writable: &mut bool,
+) -> io::Result<()> {
+    while *written < buf.len() {
+        match stream.write(&buf[*written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *written += n;
+                if *written < buf.len() {
+                    *writable = false;
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                *writable = false;
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
