@@ -310,8 +310,10 @@ impl Connection {
         } else {
             State::Idle
         };
-        // A new head started since the last call gets its own header deadline.
-        if next != self.state || (next == State::ReadingHead && self.head_completed) {
+        // A request completed since the last call: the next one gets its own header
+        // deadline, and an idle connection's keep-alive time counts from this answer.
+        let restart = self.head_completed && matches!(next, State::ReadingHead | State::Idle);
+        if next != self.state || restart {
             self.set_state(cx, next);
         }
         self.head_completed = false;
