@@ -321,7 +321,9 @@ impl Connection {
 
     /// Every transition goes through here: one log line, one deadline.
     fn set_state(&mut self, cx: &mut Context<'_>, next: State) {
-        trace!("conn {}: {} => {}", cx.id, self.state, next);
+        if next != self.state {
+            trace!("conn {}: {} => {}", cx.id, self.state, next);
+        }
         let t = cx.timeouts;
         self.deadline = cx.now
             + match next {
