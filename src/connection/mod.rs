@@ -354,3 +354,18 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_stays_small() {
+        // One lives in the slab per open connection; the budget is 128 bytes of RSS each.
+        // mio's TcpStream carries a selector id in debug builds only (+16 bytes).
+        let budget = if cfg!(debug_assertions) { 80 } else { 64 };
+        let size = std::mem::size_of::<Connection>();
+        assert!(size <= budget, "Connection is {size} bytes");
+        assert!(std::mem::size_of::<slab::Slab<Connection>>() <= 64);
+    }
+}
