@@ -44,7 +44,7 @@ use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
 use crate::config::Config;
-use crate::connection::{Connection, Next};
+use crate::connection::{Connection, Next, Readiness};
 use crate::handle::{Control, Request, Running, ServerHandle};
 use crate::listener::{self, Accepted};
 use crate::shared::{Clock, Shared};
@@ -196,10 +196,13 @@ impl Server {
                     WAKER => self.on_wake(),
                     SIGNALS => self.on_signals(),
                     token => {
-                        let readable = event.is_readable() || event.is_read_closed();
-                        let writable = event.is_writable() || event.is_write_closed();
                         let error = event.is_error();
-                        self.connection_ready(token, readable || error, writable || error);
+                        let readiness = Readiness {
+                            readable: event.is_readable() || error,
+                            writable: event.is_writable() || event.is_write_closed() || error,
+                            read_closed: event.is_read_closed() || error,
+                        };
+                        self.connection_ready(token, readiness);
                     }
                 }
             }
@@ -235,12 +238,12 @@ impl Server {
         ))
     }
 
-    fn connection_ready(&mut self, token: Token, readable: bool, writable: bool) {
+    fn connection_ready(&mut self, token: Token, readiness: Readiness) {
         let Some(conn) = self.connections.get_mut(token.0) else {
             trace!("stale event for {token:?}");
             return;
         };
-        let next = conn.ready(&mut self.shared.context(token.0), readable, writable);
+        let next = conn.ready(&mut self.shared.context(token.0), readiness);
         self.apply(token, next);
     }
 
@@ -262,7 +265,7 @@ impl Server {
     fn run_deferred(&mut self) {
         let mut deferred = std::mem::take(&mut self.deferred);
         for token in deferred.drain(..) {
-            self.connection_ready(token, false, false);
+            self.connection_ready(token, Readiness::default());
         }
         if self.deferred.is_empty() {
             self.deferred = deferred; // keep the allocation

@@ -40,8 +40,7 @@ impl Connection {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         };
-        // A short read drained the socket (rule 1).
-        self.readable = n == cx.read_buf.len();
+        self.readable = self.more_input_after_read(n, cx.read_buf.len());
         trace!("conn {}: read {n} bytes", cx.id);
         let data = std::mem::take(&mut cx.read_buf);
         self.process_read(cx, &data[..n]);

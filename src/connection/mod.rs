@@ -24,7 +24,9 @@
 //!    socket may still hold input (`readable`) or take output (`writable`) and clears
 //!    the flag only when the kernel says so: `WouldBlock`, or a short read/write. A short
 //!    read means the socket was drained at that instant; any byte arriving later raises
-//!    a new edge, so no extra `read` that must fail with `WouldBlock` is needed.
+//!    a new edge, so no extra `read` that must fail with `WouldBlock` is needed. The
+//!    exception is a FIN that arrived with the data: its edge is already spent, so once
+//!    an event reports `read_closed` the connection reads on until `Ok(0)`.
 //! 2. **Input lives in the loop's buffer.** Reads go into one reactor-wide buffer. Only
 //!    bytes that cannot be answered yet (an incomplete head) are copied into a
 //!    per-connection [`Spill`], which is freed as soon as it is empty: an idle
@@ -97,6 +99,17 @@ pub struct Timeouts {
     pub linger: u64,
 }
 
+/// What an event reported about a socket. Every flag is a hint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// Input (or an error) may be waiting.
+    pub readable: bool,
+    /// Output may be accepted.
+    pub writable: bool,
+    /// The peer's FIN (or an error) has arrived: a short read has not reached EOF yet.
+    pub read_closed: bool,
+}
+
 /// What a handler tells the loop to do once it has returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -149,6 +162,8 @@ pub struct Connection {
     state: State,
     /// The socket may hold unread input.
     readable: bool,
+    /// The peer's FIN has been reported: read until `Ok(0)`, however short the reads.
+    read_closed: bool,
     /// The socket may accept output.
     writable: bool,
     /// The client shut its write side (read returned 0).
@@ -180,6 +195,7 @@ impl Connection {
             stream,
             state: State::Idle,
             readable: false,
+            read_closed: false,
             writable: true,
             peer_closed: false,
             closing: false,
@@ -211,9 +227,10 @@ impl Connection {
     }
 
     /// The socket may be readable and/or writable: make all the progress allowed.
-    pub fn ready(&mut self, cx: &mut Context<'_>, readable: bool, writable: bool) -> Next {
-        self.readable |= readable;
-        self.writable |= writable;
+    pub fn ready(&mut self, cx: &mut Context<'_>, readiness: Readiness) -> Next {
+        self.readable |= readiness.readable || readiness.read_closed;
+        self.writable |= readiness.writable;
+        self.read_closed |= readiness.read_closed;
         let next = self.drive(cx);
         self.conclude(cx, next)
     }
@@ -338,6 +355,13 @@ impl Connection {
 
     fn output_pending(&self) -> bool {
         self.spill.as_ref().is_some_and(|s| !s.output.is_empty())
+    }
+
+    /// After a read of `n` bytes into a buffer of `capacity`: may more input wait?
+    /// A short read drained the socket (rule 1), unless a FIN is known to be pending:
+    /// its edge was already reported, so only reading on to `Ok(0)` will see it.
+    fn more_input_after_read(&self, n: usize, capacity: usize) -> bool {
+        n == capacity || self.read_closed
     }
 
     fn has_deferred_input(&self) -> bool {

@@ -77,7 +77,7 @@ impl Connection {
             }
             match self.stream.read(cx.read_buf) {
                 Ok(0) => return Next::Close,
-                Ok(n) => self.readable = n == cx.read_buf.len(),
+                Ok(n) => self.readable = self.more_input_after_read(n, cx.read_buf.len()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Next::Close,
