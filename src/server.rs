@@ -190,9 +190,11 @@ impl Server {
             self.shared.now = self.clock.now_ms();
             self.shared.responses.refresh_date(SystemTime::now());
             for event in events.iter() {
-                trace!("event {:?}", event);
                 match event.token() {
-                    LISTENER => self.accept_all(),
+                    LISTENER => {
+                        trace!("listener: readable");
+                        self.accept_all();
+                    }
                     WAKER => self.on_wake(),
                     SIGNALS => self.on_signals(),
                     token => {
@@ -240,9 +242,10 @@ impl Server {
 
     fn connection_ready(&mut self, token: Token, readiness: Readiness) {
         let Some(conn) = self.connections.get_mut(token.0) else {
-            trace!("stale event for {token:?}");
+            trace!("conn {}: stale event ignored (already closed)", token.0);
             return;
         };
+        trace!("conn {}: {readiness}", token.0);
         let next = conn.ready(&mut self.shared.context(token.0), readiness);
         self.apply(token, next);
     }

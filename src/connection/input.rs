@@ -162,7 +162,10 @@ impl Connection {
     /// Queue the `200 OK` for the current request.
     fn respond(&mut self, cx: &mut Context<'_>) {
         if cx.draining {
+            // The client did not choose this close and may be sending its next
+            // request: drain it rather than answer it with a reset.
             self.persistence = Persistence::Close;
+            self.linger = true;
         }
         cx.out
             .extend_from_slice(cx.responses.ok(self.persistence, self.is_head));

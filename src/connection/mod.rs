@@ -110,6 +110,26 @@ pub struct Readiness {
     pub read_closed: bool,
 }
 
+impl fmt::Display for Readiness {
+    /// `event: readable writable`, or `deferred turn` when nothing was reported.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Readiness::default() {
+            return write!(f, "deferred turn");
+        }
+        write!(f, "event:")?;
+        for (set, name) in [
+            (self.readable, " readable"),
+            (self.writable, " writable"),
+            (self.read_closed, " read-closed"),
+        ] {
+            if set {
+                write!(f, "{name}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a handler tells the loop to do once it has returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
