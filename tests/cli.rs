@@ -1,0 +1,365 @@
+//! The built binary: its first line, flags, exit codes, errors, signals and logs.
+
+mod common;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{GET, Reader, binary, connect, first_line_addr, roundtrip, signal, wait_exit};
+
+/// How long a process that should exit at once may take.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// A serving binary whose stderr is drained on a thread (a full pipe would block
+/// its logging), started with `RUST_LOG` set to `rust_log` or unset.
+struct Serving {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Serving {
+    fn start(args: &[&str], rust_log: Option<&str>) -> Serving {
+        let mut command = binary();
+        command
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match rust_log {
+            Some(filter) => command.env("RUST_LOG", filter),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let mut child = command.spawn().unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        let addr = first_line_addr(&mut child);
+        Serving {
+            child,
+            addr,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// SIGTERM, wait for the exit, and return the status and all of stderr.
+    fn terminate(mut self) -> (ExitStatus, String) {
+        signal(&self.child, "TERM");
+        let status = wait_exit(&mut self.child, PROMPTLY);
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        (status, stderr)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Run the binary with `args` (never on the default port) and collect its output;
+/// it must exit by itself within [`PROMPTLY`].
+fn run(args: &[&str]) -> (ExitStatus, String, String) {
+    let mut child = binary()
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_exit(&mut child, PROMPTLY);
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stdout, stderr)
+}
+
+/// A file in the temp directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("hello-reactor-cli-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+mod serving {
+    use super::*;
+
+    #[test]
+    fn first_line_names_a_real_port_and_stderr_stays_quiet_per_request() {
+        let serving = Serving::start(&[], None);
+        assert!(serving.addr.ip().is_loopback(), "{}", serving.addr);
+        assert_ne!(serving.addr.port(), 0, "the first line shows port 0");
+        for _ in 0..25 {
+            let mut reader = Reader::new(connect(serving.addr));
+            for _ in 0..2 {
+                reader.send(GET);
+                let response = reader.response(false);
+                assert_eq!(response.status, 200);
+                assert_eq!(response.body_text(), "Hello, World!");
+            }
+        }
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{status:?}\n{stderr}");
+        assert!(
+            stderr.lines().count() <= 4,
+            "50 requests should not log per request without RUST_LOG:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    #[test]
+    fn body_and_content_type_flags_are_served() {
+        let serving = Serving::start(
+            &[
+                "--body",
+                "Bonjour, le monde",
+                "--content-type",
+                "text/x-greeting",
+            ],
+            None,
+        );
+        let response = roundtrip(serving.addr, GET);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body_text(), "Bonjour, le monde");
+        assert_eq!(response.header("Content-Type"), Some("text/x-greeting"));
+        assert_eq!(response.header("Content-Length"), Some("17"));
+    }
+
+    #[test]
+    fn body_file_bytes_are_served() {
+        let contents: Vec<u8> = b"line one\nline two\n\x00\x01\xfe\xff end"
+            .iter()
+            .copied()
+            .cycle()
+            .take(5000)
+            .collect();
+        let file = TempFile::new("body", &contents);
+        let serving = Serving::start(&["--body-file", file.path()], None);
+        let response = roundtrip(serving.addr, GET);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.header("Content-Length"), Some("5000"));
+        assert_eq!(response.body, contents);
+    }
+}
+
+mod flags {
+    use super::*;
+
+    #[test]
+    fn help_lists_the_flags_and_exits_0() {
+        let (status, stdout, stderr) = run(&["--help"]);
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        for flag in [
+            "--bind",
+            "--body",
+            "--body-file",
+            "--content-type",
+            "--max-connections",
+            "--backlog",
+        ] {
+            assert!(
+                stdout.contains(flag),
+                "--help does not mention {flag}:\n{stdout}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_exits_0_with_the_version() {
+        let (status, stdout, stderr) = run(&["--version"]);
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(
+            stdout.contains(env!("CARGO_PKG_VERSION")),
+            "--version printed {stdout:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_flag_exits_2_with_usage() {
+        let (status, _, stderr) = run(&["--bind", "127.0.0.1:0", "--frobnicate"]);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("Usage:"), "{stderr}");
+        assert!(stderr.contains("--frobnicate"), "{stderr}");
+    }
+
+    #[test]
+    fn bad_values_exit_2() {
+        for args in [
+            &["--backlog", "x"][..],
+            &["--backlog", "0"],
+            &["--header-timeout", "-1"],
+            &["--header-timeout=-1"],
+            &["--keep-alive-timeout", "soon"],
+            &["--max-connections", "0"],
+            &["--bind", "not-an-address"],
+        ] {
+            let mut all = vec!["--bind", "127.0.0.1:0"];
+            all.extend_from_slice(args);
+            let (status, _, stderr) = run(&all);
+            assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+            // The error names the flag or the offending value (clap reads a value
+            // starting with `-` as an unexpected argument).
+            let (flag, value) = match args {
+                [joined] => joined.split_once('=').unwrap(),
+                [flag, value] => (*flag, *value),
+                _ => unreachable!(),
+            };
+            assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(flag) || stderr.contains(&format!("'{value}'")),
+                "{args:?}: the error names neither the flag nor the value: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+    }
+
+    #[test]
+    fn a_missing_body_file_exits_2_with_a_clear_message() {
+        let missing = std::env::temp_dir().join(format!(
+            "hello-reactor-cli-{}-does-not-exist",
+            std::process::id()
+        ));
+        let missing = missing.to_str().unwrap();
+        let (status, _, stderr) = run(&["--bind", "127.0.0.1:0", "--body-file", missing]);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--body-file"), "{stderr}");
+        assert!(stderr.contains(missing), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    #[test]
+    fn a_taken_port_exits_1_with_one_clear_line() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap().to_string();
+        let (status, stdout, stderr) = run(&["--bind", &addr]);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&addr), "{stderr}");
+        assert!(stderr.contains("Address already in use"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stdout.contains("Serving HTTP"), "{stdout}");
+    }
+}
+
+mod signals {
+    use super::*;
+
+    #[test]
+    fn sigterm_with_no_connections_exits_0_promptly() {
+        let serving = Serving::start(&[], None);
+        let began = Instant::now();
+        let (status, stderr) = serving.terminate();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(began.elapsed() < PROMPTLY);
+    }
+
+    #[test]
+    fn sigterm_closes_an_idle_keep_alive_connection_and_exits_0() {
+        // A shutdown timeout far beyond PROMPTLY: the exit must come from closing
+        // the idle connection, not from waiting the drain out.
+        let serving = Serving::start(&["--shutdown-timeout", "60"], None);
+        let mut reader = Reader::new(connect(serving.addr));
+        reader.send(GET);
+        assert_eq!(reader.response(false).status, 200);
+        signal(&serving.child, "TERM");
+        let rest = reader
+            .read_to_close()
+            .expect("the idle connection should be closed with a FIN");
+        assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+        let (status, stderr) = serving.terminate_after_signal();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+    }
+}
+
+impl Serving {
+    /// Wait for the exit a signal already asked for.
+    fn terminate_after_signal(mut self) -> (ExitStatus, String) {
+        let status = wait_exit(&mut self.child, PROMPTLY);
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        (status, stderr)
+    }
+}
+
+mod logging {
+    use super::*;
+
+    #[test]
+    fn debug_logs_each_connection_opened_and_closed() {
+        let serving = Serving::start(&[], Some("debug"));
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            let mut reader = Reader::new(connect(serving.addr));
+            reader.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            assert_eq!(reader.response(false).status, 200);
+            reader.read_to_close().unwrap();
+            clients.push(reader.stream.local_addr().unwrap());
+        }
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{stderr}");
+        for client in clients {
+            let opened = stderr
+                .lines()
+                .filter(|line| line.contains(&client.to_string()))
+                .count();
+            assert!(opened >= 1, "no line for {client} opening:\n{stderr}");
+        }
+        let closed = stderr.lines().filter(|l| l.contains("closed")).count();
+        assert!(closed >= 3, "{closed} lines about closing:\n{stderr}");
+    }
+
+    #[test]
+    fn trace_logs_state_transitions() {
+        let serving = Serving::start(&[], Some("hello_reactor=trace"));
+        let mut reader = Reader::new(connect(serving.addr));
+        // A head in two pieces: the connection must pass through ReadingHead.
+        reader.send(b"GET / HTTP/1.1\r\n");
+        std::thread::sleep(Duration::from_millis(50));
+        reader.send(b"Host: t\r\n\r\n");
+        assert_eq!(reader.response(false).status, 200);
+        drop(reader);
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{stderr}");
+        assert!(
+            stderr.lines().any(|l| l.contains(" => ")),
+            "no state transition line:\n{stderr}"
+        );
+    }
+}
