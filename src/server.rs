@@ -254,7 +254,12 @@ impl Server {
     fn apply(&mut self, token: Token, next: Next) {
         match next {
             Next::Keep => {}
-            Next::Yield => self.deferred.push(token),
+            Next::Yield => {
+                let conn = self.connections.get_mut(token.0);
+                if conn.is_some_and(Connection::mark_queued) {
+                    self.deferred.push(token);
+                }
+            }
             Next::Close => self.close(token.0),
         }
     }
@@ -268,6 +273,9 @@ impl Server {
     fn run_deferred(&mut self) {
         let mut deferred = std::mem::take(&mut self.deferred);
         for token in deferred.drain(..) {
+            if let Some(conn) = self.connections.get_mut(token.0) {
+                conn.unqueue();
+            }
             self.connection_ready(token, Readiness::default());
         }
         if self.deferred.is_empty() {
@@ -304,7 +312,8 @@ impl Server {
             trace!("conn {key}: deadline passed in {}", conn.state());
             match conn.expire(&mut self.shared.context(key)) {
                 Next::Keep => {}
-                Next::Yield => self.deferred.push(Token(key)),
+                Next::Yield if conn.mark_queued() => self.deferred.push(Token(key)),
+                Next::Yield => {}
                 Next::Close => self.to_close.push(key),
             }
         }

@@ -184,6 +184,8 @@ pub struct Connection {
     readable: bool,
     /// The peer's FIN has been reported: read until `Ok(0)`, however short the reads.
     read_closed: bool,
+    /// On the loop's deferred list: queue it once, so yielding cannot multiply its turns.
+    queued: bool,
     /// The socket may accept output.
     writable: bool,
     /// The client shut its write side (read returned 0).
@@ -216,6 +218,7 @@ impl Connection {
             state: State::Idle,
             readable: false,
             read_closed: false,
+            queued: false,
             writable: true,
             peer_closed: false,
             closing: false,
@@ -234,6 +237,16 @@ impl Connection {
     /// The socket, for (de)registration.
     pub fn stream_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    /// Put on the deferred list: `true` if it was not there already.
+    pub fn mark_queued(&mut self) -> bool {
+        !std::mem::replace(&mut self.queued, true)
+    }
+
+    /// Taken off the deferred list for its turn.
+    pub fn unqueue(&mut self) {
+        self.queued = false;
     }
 
     /// What the connection waits for.
