@@ -1,0 +1,400 @@
+//! Hardening: every state a connection can wait in has a deadline.
+//!
+//! Timeouts are set to fractions of a second so the suite stays fast. The server
+//! checks deadlines on a coarse tick of a quarter of its shortest timeout, so a
+//! timeout may fire up to 25% late; the bounds below allow for that plus scheduling
+//! slack, and they also check the other side: nothing is cut off early.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{GET, Reader, connect, eventually, first_line_addr, roundtrip, start};
+
+/// Slack allowed past a deadline (tick granularity plus a loaded machine).
+const SLACK: Duration = Duration::from_millis(1000);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Read until EOF or `within`; returns what arrived and when EOF came.
+/// Fails the test on a reset or when no EOF comes in time.
+fn read_until_eof(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, Instant) {
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no EOF within {within:?}; got {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut chunk) {
+            Ok(0) => return (got, Instant::now()),
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => panic!("expected EOF, got {e}"),
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The connection stays open and silent for `duration`: no byte, no EOF.
+fn assert_open_for(stream: &mut TcpStream, duration: Duration, what: &str) {
+    stream.set_read_timeout(Some(duration)).unwrap();
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Err(e) if is_timeout(&e) => {}
+        Ok(0) => panic!("{what}: closed within {duration:?}, too early"),
+        Ok(_) => panic!("{what}: unexpected byte {byte:?}"),
+        Err(e) => panic!("{what}: {e} within {duration:?}"),
+    }
+}
+
+/// `elapsed` lies within `[low, high]`.
+fn assert_between(elapsed: Duration, low: Duration, high: Duration, what: &str) {
+    assert!(
+        elapsed >= low && elapsed <= high,
+        "{what} after {elapsed:?}, expected between {low:?} and {high:?}"
+    );
+}
+
+#[test]
+fn slowloris_is_cut_off_by_the_header_timeout() {
+    let header_timeout = ms(500);
+    let running = start(|c| c.header_timeout = header_timeout);
+    let stream = connect(running.addr());
+    let mut trickle = stream.try_clone().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_trickle = Arc::clone(&stop);
+    let (first_tx, first_rx) = mpsc::channel();
+    // A head that never ends: one byte every 100 ms, far below any per-byte timeout.
+    let trickler = thread::spawn(move || {
+        let head = format!(
+            "GET / HTTP/1.1\r\nHost: test\r\nX-Slow: {}",
+            "s".repeat(100)
+        );
+        for (i, byte) in head.bytes().enumerate() {
+            if stop_trickle.load(Ordering::Relaxed) || trickle.write_all(&[byte]).is_err() {
+                return i;
+            }
+            if i == 0 {
+                first_tx.send(Instant::now()).unwrap();
+            }
+            thread::sleep(ms(100));
+        }
+        head.len()
+    });
+    let first_byte = first_rx.recv_timeout(ms(5000)).unwrap();
+    let mut reader = Reader::new(stream);
+    let response = reader.try_response(false);
+    let rest = reader.read_to_close();
+    let cut_off = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    let sent = trickler.join().unwrap();
+    // 408 (the connection was mid-request) and then EOF.
+    let response = response.expect("a 408 before EOF");
+    assert_eq!(response.status, 408, "{}", response.head);
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert!(rest.expect("EOF, not a reset").is_empty());
+    assert_between(
+        cut_off - first_byte,
+        header_timeout - ms(100),
+        header_timeout + SLACK,
+        "slowloris cut off",
+    );
+    assert!(sent >= 4, "only {sent} bytes were trickled");
+    assert_eq!(roundtrip(running.addr(), GET).status, 200);
+}
+
+#[test]
+fn a_head_arriving_in_pieces_within_the_header_timeout_is_served() {
+    let running = start(|c| c.header_timeout = ms(800));
+    let mut reader = Reader::new(connect(running.addr()));
+    for piece in [&b"GET / HT"[..], b"TP/1.1\r\nHo", b"st: test\r\n", b"\r\n"] {
+        reader.send(piece);
+        thread::sleep(ms(100));
+    }
+    assert_eq!(reader.response(false).status, 200);
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    let keep_alive = ms(800);
+    let running = start(|c| c.keep_alive_timeout = keep_alive);
+    let mut reader = Reader::new(connect(running.addr()));
+    // Some time passes before the first request: the idle clock starts at the
+    // response, not at the connect.
+    thread::sleep(ms(500));
+    reader.send(GET);
+    assert_eq!(reader.response(false).status, 200);
+    let answered = Instant::now();
+    assert_open_for(&mut reader.stream, keep_alive / 2, "idle keep-alive");
+    let (got, eof) = read_until_eof(&mut reader.stream, keep_alive + SLACK * 2);
+    assert!(got.is_empty(), "unexpected bytes {got:?}");
+    assert_between(
+        eof - answered,
+        keep_alive - ms(100),
+        keep_alive + SLACK,
+        "idle connection closed",
+    );
+    let summary = running.stop().unwrap();
+    assert_eq!(summary.timeouts, 1, "{summary}");
+}
+
+#[test]
+fn a_connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
+    let keep_alive = ms(600);
+    let running = start(|c| c.keep_alive_timeout = keep_alive);
+    let mut stream = connect(running.addr());
+    let connected = Instant::now();
+    assert_open_for(&mut stream, keep_alive / 2, "fresh connection");
+    let (got, eof) = read_until_eof(&mut stream, keep_alive + SLACK * 2);
+    assert!(got.is_empty());
+    assert_between(
+        eof - connected,
+        keep_alive - ms(100),
+        keep_alive + SLACK,
+        "silent connection closed",
+    );
+}
+
+#[test]
+fn each_response_restarts_the_keep_alive_timer() {
+    let keep_alive = ms(600);
+    let running = start(|c| c.keep_alive_timeout = keep_alive);
+    let mut reader = Reader::new(connect(running.addr()));
+    // Five requests 400 ms apart: 2 s in all, but never 600 ms idle.
+    for i in 0..5 {
+        if i > 0 {
+            thread::sleep(ms(400));
+        }
+        reader.send(GET);
+        let response = reader
+            .try_response(false)
+            .unwrap_or_else(|e| panic!("request {i} on a connection idle for only 400 ms: {e}"));
+        assert_eq!(response.status, 200);
+    }
+}
+
+#[test]
+fn a_stalled_body_is_cut_off_by_the_body_timeout() {
+    let body_timeout = ms(500);
+    let running = start(|c| c.body_timeout = body_timeout);
+    let mut reader = Reader::new(connect(running.addr()));
+    reader.send(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n0123456789");
+    let stalled = Instant::now();
+    let response = reader.try_response(false).expect("a 408");
+    let rest = reader.read_to_close().expect("EOF, not a reset");
+    let closed = Instant::now();
+    assert_eq!(response.status, 408, "{}", response.head);
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert!(rest.is_empty());
+    assert_between(
+        closed - stalled,
+        body_timeout - ms(100),
+        body_timeout + SLACK,
+        "stalled body cut off",
+    );
+    let summary = running.stop().unwrap();
+    assert_eq!(summary.responses_with(408), 1, "{summary}");
+}
+
+#[test]
+fn a_slow_body_that_keeps_moving_is_not_cut_off() {
+    let running = start(|c| c.body_timeout = ms(500));
+    let mut reader = Reader::new(connect(running.addr()));
+    reader.send(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n");
+    // 10 pieces 200 ms apart: 2 s in all, but never 500 ms without progress.
+    for _ in 0..10 {
+        thread::sleep(ms(200));
+        reader.send(&[b'b'; 10]);
+    }
+    assert_eq!(reader.response(false).status, 200);
+}
+
+/// Write pipelined GETs on a non-blocking socket without ever reading, until the
+/// connection fails (the server closed it) or `within` passes. Returns the time
+/// of the last write that made progress, the time of the failure and bytes written.
+fn flood_until_closed(stream: TcpStream, within: Duration) -> (Instant, Option<Instant>, usize) {
+    let batch = GET.repeat(2048);
+    stream.set_nonblocking(true).unwrap();
+    let mut stream = stream;
+    let start = Instant::now();
+    let mut last_progress = start;
+    let mut written = 0;
+    while start.elapsed() < within {
+        match stream.write(&batch) {
+            Ok(n) => {
+                written += n;
+                last_progress = Instant::now();
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ms(2)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return (last_progress, Some(Instant::now()), written),
+        }
+    }
+    (last_progress, None, written)
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_by_the_write_timeout() {
+    let write_timeout = ms(500);
+    let running = start(|c| c.write_timeout = write_timeout);
+    let addr = running.addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Meanwhile, another client is served promptly.
+    let other = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let mut served = 0;
+            while !stop.load(Ordering::Relaxed) && served < 200 {
+                let started = Instant::now();
+                let response = roundtrip(addr, GET);
+                assert_eq!(response.status, 200);
+                let took = started.elapsed();
+                assert!(took < ms(1000), "another client waited {took:?}");
+                served += 1;
+                thread::sleep(ms(50));
+            }
+            served
+        })
+    };
+    let stream = TcpStream::connect(addr).unwrap();
+    let (last_progress, failed, written) = flood_until_closed(stream, ms(10_000));
+    stop.store(true, Ordering::Relaxed);
+    let served = other.join().unwrap();
+    let failed = failed.unwrap_or_else(|| {
+        panic!("a client that never reads was not closed within 10 s ({written} bytes written)")
+    });
+    assert_between(
+        failed - last_progress,
+        ms(200),
+        write_timeout + SLACK * 2,
+        "non-reading client closed",
+    );
+    assert!(served >= 2, "the other client was served {served} times");
+    let summary = running.stop().unwrap();
+    assert!(summary.timeouts >= 1, "{summary}");
+}
+
+// ---------------------------------------------------------------------------------
+// Lingering close ends: observed through the binary's open file descriptors.
+
+/// The binary with `args`, logging at info.
+fn spawn_server(args: &[&str]) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = first_line_addr(&mut child);
+    (child, addr)
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(Path::new("/proc").join(pid.to_string()).join("fd"))
+        .unwrap()
+        .count()
+}
+
+/// Kills the child when dropped, so a failed assertion leaves no process behind.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_lingering_close_ends_after_the_linger_timeout() {
+    let linger = ms(1000);
+    let (child, addr) = spawn_server(&["--linger-timeout", "1"]);
+    let child = Kill(child);
+    let pid = child.0.id();
+    // Settle on the fd count with no client connected.
+    let warm = roundtrip(addr, GET);
+    assert_eq!(warm.status, 200);
+    let mut baseline = open_fds(pid);
+    assert!(
+        eventually(ms(3000), || {
+            baseline = open_fds(pid);
+            thread::sleep(ms(50));
+            baseline == open_fds(pid)
+        }),
+        "fd count never settled"
+    );
+    let mut reader = Reader::new(connect(addr));
+    reader.send(b"BAD REQUEST\r\n\r\n");
+    let response = reader.response(false);
+    let answered = Instant::now();
+    assert_eq!(response.status, 400);
+    // The server half-closed at once: the client sees EOF right after the answer...
+    let (rest, _) = read_until_eof(&mut reader.stream, ms(2000));
+    assert!(rest.is_empty());
+    // ...but keeps its side open to drain input, until the linger timeout.
+    thread::sleep(linger / 3);
+    assert_eq!(
+        open_fds(pid),
+        baseline + 1,
+        "the lingering connection is already closed"
+    );
+    assert!(
+        eventually(linger + SLACK * 2, || open_fds(pid) == baseline),
+        "the lingering connection was still open after {:?}",
+        answered.elapsed()
+    );
+    assert_between(
+        answered.elapsed(),
+        linger - ms(100),
+        linger + SLACK * 2,
+        "lingering connection closed",
+    );
+    // The client kept its socket open the whole time, sending nothing.
+    drop(reader);
+    assert_eq!(roundtrip(addr, GET).status, 200);
+}
+
+#[test]
+fn a_lingering_client_that_closes_ends_the_linger_at_once() {
+    let (child, addr) = spawn_server(&["--linger-timeout", "30"]);
+    let child = Kill(child);
+    let pid = child.0.id();
+    assert_eq!(roundtrip(addr, GET).status, 200);
+    let mut baseline = open_fds(pid);
+    assert!(eventually(ms(3000), || {
+        baseline = open_fds(pid);
+        thread::sleep(ms(50));
+        baseline == open_fds(pid)
+    }));
+    let mut reader = Reader::new(connect(addr));
+    reader.send(b"BAD REQUEST\r\n\r\n");
+    assert_eq!(reader.response(false).status, 400);
+    assert!(eventually(ms(2000), || open_fds(pid) == baseline + 1));
+    reader.stream.shutdown(Shutdown::Write).unwrap();
+    assert!(
+        eventually(ms(3000), || open_fds(pid) == baseline),
+        "the server kept lingering after the client's EOF"
+    );
+}
