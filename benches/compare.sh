@@ -1,0 +1,608 @@
+#!/usr/bin/env bash
+# Compare hello-reactor with nginx and the syscall floor, side by side, on this machine.
+#
+# Method (../shared/bench/README.md): each server runs pinned to CPU 0, wrk -t1 pinned
+# to CPU 1; the servers run one after another within the same run, each freshly
+# started for each load; for every (load, server) we report requests/s from wrk, the
+# socket errors and non-2xx responses wrk saw, and the server's CPU time per request:
+# (utime + stime of the server process over the wrk run, from /proc/PID/stat) divided
+# by the requests wrk counted. Only ratios measured side by side mean anything: the
+# absolute figures drift from run to run.
+#
+# Loads (each -d ${DURATION}s):
+#   ka100   keep-alive, 100 connections          wrk -t1 -c100
+#   ka10k   keep-alive, 10,000 connections       wrk -t1 -c10000
+#   pipe16  pipelined x16, 256 connections       wrk -t1 -c256 -s pipeline.lua URL -- 16
+#   close   Connection: close, 50 connections    wrk -t1 -c50 -H 'Connection: close'
+#           (not for the floor, which does not close: shown as '–')
+#   idle    idle memory: 10,000 keep-alive connections, one request served on each,
+#           held open; the server's VmRSS before and after, in bytes per connection
+#
+# Usage: benches/compare.sh            (from any directory)
+# Environment:
+#   DURATION=5        seconds per wrk run
+#   ROUNDS=1          repeat everything; tables then show min–max over rounds
+#   LOADS="ka100 ka10k pipe16 close idle"   subset, in that order
+#   SERVERS="hello-reactor nginx floor"     subset
+#   IDLE_CONNS=10000  connections held by the idle load
+#   HELLO_ARGS=""     extra flags for hello-reactor (e.g. "--backlog 4096")
+#   SHARED=../shared/bench   where floor.c, nginx.conf and pipeline.lua live
+#
+# Needs wrk, nginx (nginx-light), gcc (for the floor), python3, taskset, cargo. As root
+# it installs wrk and nginx-light with apt-get when missing; otherwise it says what to
+# install and exits 1. A server that cannot be built or started is skipped with a
+# message. All servers and clients it started are stopped on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+SHARED=${SHARED:-$ROOT/../shared/bench}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-1}
+LOADS=${LOADS:-ka100 ka10k pipe16 close idle}
+SERVERS=${SERVERS:-hello-reactor nginx floor}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+HELLO_ARGS=${HELLO_ARGS:-}
+
+log() { printf '%s\n' "$*" >&2; }
+die() {
+    log "compare.sh: $*"
+    exit 1
+}
+
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] || die "DURATION must be a whole number of seconds"
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -gt 0 ]] || die "ROUNDS must be a positive integer"
+[[ $IDLE_CONNS =~ ^[0-9]+$ && $IDLE_CONNS -gt 0 ]] || die "IDLE_CONNS must be a positive integer"
+for l in $LOADS; do
+    case $l in ka100 | ka10k | pipe16 | close | idle) ;; *) die "unknown load '$l' (ka100 ka10k pipe16 close idle)" ;; esac
+done
+for s in $SERVERS; do
+    case $s in hello-reactor | nginx | floor) ;; *) die "unknown server '$s' (hello-reactor nginx floor)" ;; esac
+done
+
+# ---------------------------------------------------------------- tools
+missing_pkgs=()
+command -v wrk >/dev/null || missing_pkgs+=(wrk)
+command -v nginx >/dev/null || [[ ! -x /usr/sbin/nginx ]] || PATH=$PATH:/usr/sbin
+command -v nginx >/dev/null || missing_pkgs+=(nginx-light)
+command -v python3 >/dev/null || missing_pkgs+=(python3)
+command -v taskset >/dev/null || missing_pkgs+=(util-linux)
+if ((${#missing_pkgs[@]})); then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        log "installing ${missing_pkgs[*]} ..."
+        apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >&2
+        command -v nginx >/dev/null || PATH=$PATH:/usr/sbin
+    else
+        die "missing tools; install them first: sudo apt-get install -y ${missing_pkgs[*]}"
+    fi
+fi
+CLK_TCK=$(getconf CLK_TCK)
+if (($(nproc) < 2)); then
+    die "needs 2 CPUs (server on CPU 0, wrk on CPU 1); this machine has $(nproc)"
+fi
+
+# wrk -c10000, the servers and the idle client each need over 10,000 descriptors.
+ulimit -Hn 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (($(ulimit -n) < 10100)); then
+    log "warning: open-file limit is $(ulimit -n); the 10,000-connection loads will fail"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hello-compare.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---------------------------------------------------------------- servers
+declare -A AVAILABLE=() # server -> 1 if it can be run
+HELLO_BIN=
+prepare_hello() {
+    log "building hello-reactor (cargo build --release) ..."
+    if ! cargo build --release >"$TMP/hello-build.log" 2>&1; then
+        log "SKIPPING hello-reactor: 'cargo build --release' failed:"
+        tail -n 15 "$TMP/hello-build.log" | sed 's/^/    /' >&2
+        return
+    fi
+    local target_dir
+    target_dir=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    HELLO_BIN=$target_dir/release/hello-reactor
+    [[ -x $HELLO_BIN ]] || {
+        log "SKIPPING hello-reactor: no binary at $HELLO_BIN"
+        return
+    }
+    AVAILABLE[hello-reactor]=1
+}
+
+NGINX_TEMPLATE=
+prepare_nginx() {
+    if [[ -f $SHARED/nginx.conf ]]; then
+        NGINX_TEMPLATE=$SHARED/nginx.conf
+    else
+        log "note: $SHARED/nginx.conf not found; using the built-in copy"
+        NGINX_TEMPLATE=$TMP/nginx-template.conf
+        cat >"$NGINX_TEMPLATE" <<'EOF'
+master_process off;
+worker_processes 1;
+daemon off;
+pid /tmp/anchor-nginx.pid;
+error_log /dev/null crit;
+events { worker_connections 20000; use epoll; multi_accept on; }
+http {
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 75s;
+    client_body_temp_path /tmp/anchor-nginx-body;
+    server {
+        listen 127.0.0.1:18081 backlog=4096 reuseport;
+        location / { default_type text/plain; return 200 "Hello, World!"; }
+    }
+}
+EOF
+    fi
+    AVAILABLE[nginx]=1
+}
+
+# The shared config with this run's port, pid file and temp paths.
+nginx_conf() { # port -> path of the config
+    local port=$1 conf=$TMP/nginx.conf
+    mkdir -p "$TMP/nginx"
+    sed -e "s|/tmp/anchor-nginx.pid|$TMP/nginx/nginx.pid|" \
+        -e "s|/tmp/anchor-nginx-body|$TMP/nginx/body|" \
+        -e "s|127\.0\.0\.1:[0-9]*|127.0.0.1:$port|" \
+        -e "s|^\(\s*client_body_temp_path.*\)$|\1\n    proxy_temp_path $TMP/nginx/proxy;\n    fastcgi_temp_path $TMP/nginx/fastcgi;\n    uwsgi_temp_path $TMP/nginx/uwsgi;\n    scgi_temp_path $TMP/nginx/scgi;|" \
+        "$NGINX_TEMPLATE" >"$conf"
+    grep -q "127.0.0.1:$port" "$conf" || die "could not set the port in $NGINX_TEMPLATE"
+    grep -q "$TMP/nginx/nginx.pid" "$conf" || die "could not set the pid path in $NGINX_TEMPLATE"
+    echo "$conf"
+}
+
+FLOOR_BIN=$TMP/floor
+prepare_floor() {
+    if [[ ! -f $SHARED/floor.c ]]; then
+        log "SKIPPING floor: $SHARED/floor.c not found"
+        return
+    fi
+    if ! command -v gcc >/dev/null; then
+        log "SKIPPING floor: gcc not found (apt-get install gcc)"
+        return
+    fi
+    if ! gcc -O2 -D_GNU_SOURCE -o "$FLOOR_BIN" "$SHARED/floor.c" 2>"$TMP/floor-build.log"; then
+        log "SKIPPING floor: gcc failed:"
+        sed 's/^/    /' "$TMP/floor-build.log" >&2
+        return
+    fi
+    AVAILABLE[floor]=1
+}
+
+SERVER_PID=
+start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
+    local name=$1 port=$2
+    case $name in
+    hello-reactor)
+        # shellcheck disable=SC2086 # HELLO_ARGS is a list of flags
+        RUST_LOG=${RUST_LOG:-warn} taskset -c 0 "$HELLO_BIN" --bind "127.0.0.1:$port" $HELLO_ARGS \
+            >"$TMP/$name.log" 2>&1 &
+        ;;
+    nginx)
+        local conf
+        conf=$(nginx_conf "$port") || return 1
+        taskset -c 0 nginx -p "$TMP/nginx/" -e "$TMP/nginx/error.log" -c "$conf" \
+            >"$TMP/$name.log" 2>&1 &
+        ;;
+    floor)
+        taskset -c 0 "$FLOOR_BIN" "$port" >"$TMP/$name.log" 2>&1 &
+        ;;
+    esac
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            log "$name exited at start:"
+            sed 's/^/    /' "$TMP/$name.log" >&2
+            return 1
+        fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            sleep 0.2 # let it close the probe connection
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$name did not listen on 127.0.0.1:$port within 10 s"
+    stop_server
+    return 1
+}
+
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+cpu_ticks() { # pid -> utime + stime, in clock ticks
+    # Fields after "pid (comm) ": state is 1, so utime (14) is 12 and stime (15) is 13.
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+rss_kb() { # pid -> VmRSS in kB
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# ---------------------------------------------------------------- loads
+PIPELINE_LUA=$SHARED/pipeline.lua
+if [[ ! -f $PIPELINE_LUA ]]; then
+    PIPELINE_LUA=$TMP/pipeline.lua
+    cat >"$PIPELINE_LUA" <<'EOF'
+init = function(args)
+  local depth = tonumber(args[1]) or 16
+  local r = {}
+  for i = 1, depth do r[i] = wrk.format(nil) end
+  req = table.concat(r)
+end
+request = function() return req end
+EOF
+fi
+
+# The idle-memory client: open N connections (at most 512 connecting at once), send one
+# request on each, read its whole response, then hold them all open and print READY.
+cat >"$TMP/idle.py" <<'EOF'
+import errno, resource, selectors, socket, sys, time
+
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = n + 64
+if soft < want:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+REQ = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+sel = selectors.DefaultSelector()
+held, failed, started, busy = [], 0, 0, 0
+first_error = None
+deadline = time.monotonic() + 120
+
+
+def fail(s, why):
+    global failed, busy, first_error
+    failed += 1
+    busy -= 1
+    first_error = first_error or why
+    try:
+        sel.unregister(s)
+    except (KeyError, ValueError):
+        pass
+    s.close()
+
+
+def complete(buf):
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    length = 0
+    for line in buf[:end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    return len(buf) >= end + 4 + length
+
+
+while (started < n or busy) and time.monotonic() < deadline:
+    while started < n and busy < 512:
+        started += 1
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex((host, port))
+        busy += 1
+        if err not in (0, errno.EINPROGRESS):
+            fail(s, "connect: " + errno.errorcode.get(err, str(err)))
+            continue
+        sel.register(s, selectors.EVENT_WRITE, bytearray())
+    for key, _ in sel.select(timeout=0.5):
+        s, buf = key.fileobj, key.data
+        if key.events == selectors.EVENT_WRITE:
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                fail(s, "connect: " + errno.errorcode.get(err, str(err)))
+                continue
+            try:
+                s.send(REQ)  # 36 bytes into an empty send buffer: all of it
+            except OSError as e:
+                fail(s, "send: %s" % e)
+                continue
+            sel.modify(s, selectors.EVENT_READ, buf)
+            continue
+        try:
+            chunk = s.recv(65536)
+        except BlockingIOError:
+            continue
+        except OSError as e:
+            fail(s, "recv: %s" % e)
+            continue
+        if not chunk:
+            fail(s, "closed by server")
+            continue
+        buf += chunk
+        if complete(buf):
+            sel.unregister(s)
+            held.append(s)
+            busy -= 1
+for key in list(sel.get_map().values()):
+    fail(key.fileobj, "timed out")
+print("READY %d %d %s" % (len(held), failed, (first_error or "-").replace(" ", "_")), flush=True)
+time.sleep(300)  # bounded: the script kills us long before
+EOF
+
+RESULTS=$TMP/results.tsv # round load server req/s cpu_us_per_req errors detail
+IDLE=$TMP/idle.tsv       # round server rss_before_kb rss_after_kb held failed detail
+: >"$RESULTS"
+: >"$IDLE"
+
+run_wrk() { # round load server port
+    local round=$1 load=$2 name=$3 port=$4 out=$TMP/wrk-$2-$3-$1.txt
+    local url=http://127.0.0.1:$port/
+    local -a args
+    case $load in
+    ka100) args=(-c100 "$url") ;;
+    ka10k) args=(-c10000 "$url") ;;
+    pipe16) args=(-c256 -s "$PIPELINE_LUA" "$url" -- 16) ;;
+    close) args=(-c50 -H 'Connection: close' "$url") ;;
+    esac
+    local t0 t1
+    t0=$(cpu_ticks "$SERVER_PID")
+    taskset -c 1 wrk -t1 -d"${DURATION}s" "${args[@]}" >"$out" 2>&1 || true
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        log "  $load $name: SERVER DIED during the run"
+        printf '%s\t%s\t%s\t0\t-\t1\tserver_died\n' "$round" "$load" "$name" >>"$RESULTS"
+        return
+    fi
+    t1=$(cpu_ticks "$SERVER_PID")
+    local line
+    line=$(awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" '
+        / requests in / { req = $1 }
+        /^Requests\/sec:/ { rps = $2 }
+        /Socket errors:/ { gsub(",", ""); c = $4; r = $6; w = $8; t = $10 }
+        /Non-2xx or 3xx responses:/ { n = $5 }
+        END {
+            errs = c + r + w + t + n
+            detail = ""
+            if (c) detail = detail "connect=" c ","
+            if (r) detail = detail "read=" r ","
+            if (w) detail = detail "write=" w ","
+            if (t) detail = detail "timeout=" t ","
+            if (n) detail = detail "non2xx=" n ","
+            if (req + 0 == 0) { errs += 1; detail = detail "no_requests," }
+            sub(",$", "", detail)
+            if (detail == "") detail = "-"
+            cpu = req > 0 ? ticks * 1e6 / hz / req : -1
+            printf "%.0f\t%.3f\t%d\t%s", rps, cpu, errs, detail
+        }' "$out")
+    printf '%s\t%s\t%s\t%s\n' "$round" "$load" "$name" "$line" >>"$RESULTS"
+    local rps cpu errs detail
+    IFS=$'\t' read -r rps cpu errs detail <<<"$line"
+    log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
+}
+
+run_idle() { # round server port
+    local round=$1 name=$2 port=$3 out=$TMP/idle-$2-$1.txt
+    local before after client i ready=
+    before=$(rss_kb "$SERVER_PID")
+    taskset -c 1 python3 "$TMP/idle.py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
+    client=$!
+    PIDS+=("$client")
+    for ((i = 0; i < 1500; i++)); do
+        ready=$(grep '^READY' "$out" || true)
+        [[ -n $ready ]] && break
+        kill -0 "$client" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z $ready ]]; then
+        log "  idle $name: client failed:"
+        sed 's/^/    /' "$out" >&2
+        kill "$client" 2>/dev/null || true
+        wait "$client" 2>/dev/null || true
+        printf '%s\t%s\t%s\t-\t0\t%s\tclient_failed\n' "$round" "$name" "$before" "$IDLE_CONNS" >>"$IDLE"
+        return
+    fi
+    sleep 1 # let the server finish with the last responses
+    after=$(rss_kb "$SERVER_PID")
+    kill "$client" 2>/dev/null || true
+    wait "$client" 2>/dev/null || true
+    local held failed why
+    read -r _ held failed why <<<"$ready"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$before" "$after" "$held" "$failed" "$why" >>"$IDLE"
+    local per=-
+    if ((held > 0)); then
+        per=$(((after - before) * 1024 / held))
+    fi
+    log "  idle $name: VmRSS $before kB -> $after kB with $held connections held ($failed failed): $per bytes/connection"
+}
+
+# ---------------------------------------------------------------- run
+for s in $SERVERS; do
+    case $s in
+    hello-reactor) prepare_hello ;;
+    nginx) prepare_nginx ;;
+    floor) prepare_floor ;;
+    esac
+done
+RUN_SERVERS=()
+for s in $SERVERS; do
+    [[ -n ${AVAILABLE[$s]:-} ]] && RUN_SERVERS+=("$s")
+done
+((${#RUN_SERVERS[@]})) || die "no server to run"
+
+log "servers: ${RUN_SERVERS[*]}; loads: $LOADS; ${DURATION}s each, $ROUNDS round(s); fd limit $(ulimit -n)"
+for ((round = 1; round <= ROUNDS; round++)); do
+    log "round $round/$ROUNDS"
+    for load in $LOADS; do
+        for name in "${RUN_SERVERS[@]}"; do
+            if [[ $load == close && $name == floor ]]; then
+                continue # the floor never closes a connection
+            fi
+            port=$(free_port)
+            if ! start_server "$name" "$port"; then
+                printf '%s\t%s\t%s\t0\t-\t1\tdid_not_start\n' "$round" "$load" "$name" >>"$RESULTS"
+                continue
+            fi
+            if [[ $load == idle ]]; then
+                run_idle "$round" "$name" "$port"
+            else
+                run_wrk "$round" "$load" "$name" "$port"
+            fi
+            stop_server
+            sleep 1
+        done
+    done
+done
+
+# ---------------------------------------------------------------- report
+ENV_LINE="$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2 || true)"
+if [[ " ${RUN_SERVERS[*]} " == *" nginx "* ]]; then
+    ENV_LINE+=", $(nginx -v 2>&1 | sed 's/^nginx version: //')"
+fi
+ENV_LINE+="; server on CPU 0, wrk -t1 on CPU 1"
+export DURATION ROUNDS IDLE_CONNS ENV_LINE
+python3 - "$RESULTS" "$IDLE" "$LOADS" "${RUN_SERVERS[*]}" "$SERVERS" <<'EOF'
+import collections, os, sys
+
+results_path, idle_path, loads, servers, wanted = sys.argv[1:6]
+loads, servers, wanted = loads.split(), servers.split(), wanted.split()
+NAMES = {
+    "ka100": "keep-alive, 100 conns",
+    "ka10k": "keep-alive, 10,000 conns",
+    "pipe16": "pipelined ×16, 256 conns",
+    "close": "Connection: close, 50 conns",
+}
+DASH = "–"
+
+
+def rows(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def si(x):
+    if x >= 1e6:
+        return "%.2fM" % (x / 1e6)
+    if x >= 1e3:
+        return "%.1fk" % (x / 1e3)
+    return "%.0f" % x
+
+
+def span(values, fmt):
+    if not values:
+        return DASH
+    lo, hi = min(values), max(values)
+    return fmt(lo) if fmt(lo) == fmt(hi) else "%s–%s" % (fmt(lo), fmt(hi))
+
+
+rps = collections.defaultdict(dict)  # (load, server) -> {round: req/s}
+cpu = collections.defaultdict(dict)  # (load, server) -> {round: µs/req}
+errs = collections.defaultdict(int)
+details = collections.defaultdict(list)
+for rnd, load, server, r, c, e, d in rows(results_path):
+    key = (load, server)
+    errs[key] += int(e)
+    if d != "-":
+        details[key].append(d.replace("_", " "))
+    if c != "-" and float(c) >= 0:
+        rps[key][rnd] = float(r)
+        cpu[key][rnd] = float(c)
+
+print()
+print("## %s — DURATION=%ss, ROUNDS=%s%s" % (
+    " vs ".join(servers), os.environ["DURATION"], os.environ["ROUNDS"],
+    " (ranges: min–max over rounds)" if int(os.environ["ROUNDS"]) > 1 else ""))
+print()
+print(os.environ["ENV_LINE"])
+print()
+skipped = [s for s in wanted if s not in servers]
+if skipped:
+    print("Skipped (could not be built or found): %s" % ", ".join(skipped))
+    print()
+wrk_loads = [l for l in loads if l in NAMES]
+if wrk_loads:
+    print("| load | server | req/s | CPU µs/req | errors |")
+    print("|---|---|---|---|---|")
+    for load in wrk_loads:
+        for server in servers:
+            key = (load, server)
+            if load == "close" and server == "floor":
+                print("| %s | %s | %s | %s | %s |" % (NAMES[load], server, DASH, DASH, DASH))
+                continue
+            e = str(errs[key])
+            if details[key]:
+                e += " (" + "; ".join(sorted(set(details[key]))) + ")"
+            print("| %s | %s | %s | %s | %s |" % (
+                NAMES[load], server,
+                span(list(rps[key].values()), si),
+                span(list(cpu[key].values()), lambda v: "%.2f" % v),
+                e))
+    print()
+
+    if "hello-reactor" in servers and len(servers) > 1:
+        others = [s for s in ("floor", "nginx") if s in servers]
+        print("Ratios, hello-reactor ÷ other, each from runs of the same round "
+              "(CPU/req: lower is better, req/s: higher is better):")
+        print()
+        head = ["load"] + ["CPU/req ÷ %s" % o for o in others] + ["req/s ÷ %s" % o for o in others]
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for load in wrk_loads:
+            cells = [NAMES[load]]
+            for table in (cpu, rps):
+                for other in others:
+                    mine, theirs = table[(load, "hello-reactor")], table[(load, other)]
+                    ratios = [mine[r] / theirs[r] for r in mine if r in theirs and theirs[r] > 0]
+                    cells.append(span(ratios, lambda v: "%.2f" % v))
+            print("| " + " | ".join(cells) + " |")
+        print()
+
+idle = rows(idle_path)
+if idle:
+    per = collections.defaultdict(list)
+    print("Idle memory: %s keep-alive connections, one request served on each, held open "
+          "(VmRSS after − before):" % os.environ.get("IDLE_CONNS", "10000"))
+    print()
+    print("| server | connections held | failed | VmRSS before | VmRSS after | bytes/conn |")
+    print("|---|---|---|---|---|---|")
+    for rnd, server, before, after, held, failed, why in idle:
+        b = "%d" % ((int(after) - int(before)) * 1024 / int(held)) if after != "-" and int(held) else DASH
+        if b != DASH:
+            per[server].append(int(b))
+        note = "" if why == "-" else " (%s)" % why.replace("_", " ")
+        print("| %s | %s | %s%s | %s kB | %s kB | %s |" % (server, held, failed, note, before, after, b))
+    print()
+    if "hello-reactor" in per:
+        for other in ("floor", "nginx"):
+            if per.get(other):
+                mine, theirs = per["hello-reactor"], per[other]
+                if min(theirs) > 0:
+                    print("Idle bytes/conn, hello-reactor ÷ %s: %s" % (
+                        other, span([m / t for m, t in zip(mine, theirs)], lambda v: "%.2f" % v)))
+        print()
+total = sum(errs.values()) + sum(int(r[5]) for r in idle)
+print("Total errors: %d" % total)
+EOF
