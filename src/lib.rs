@@ -150,10 +150,10 @@
 //! never the loop. Its [`State`](connection::State) is *derived* from what it holds
 //! after each call, never set by hand. Output not taken yet means `Writing`. A body
 //! being skipped means `ReadingBody`. Buffered bytes of an unfinished head mean
-//! `ReadingHead`. Nothing at all means `Idle`. After a final response the state is
-//! `Lingering`. Every change of state goes through one function, which logs it
-//! (`conn 7: Idle => ReadingHead`) and sets the deadline of the new state. So no
-//! transition can forget its timeout.
+//! `ReadingHead`. Nothing at all means `Idle`. After a final response that needs a
+//! lingering close the state is `Lingering`. Every change of state goes through one
+//! function, which logs it (`conn 7: Idle => ReadingHead`) and sets the deadline of
+//! the new state. So no transition can forget its timeout.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -221,7 +221,7 @@
 //! assert_eq!(parse_head(&request[..20], &limits), Parse::Partial);
 //! // The whole head, whatever follows it (the body, the next request):
 //! let Parse::Complete(head) = parse_head(request, &limits) else { panic!() };
-//! assert_eq!(head.len, 50); // the body starts at byte 50
+//! assert_eq!(head.len, 49); // the body starts at byte 49
 //! assert_eq!(head.body, BodyLength::Length(5));
 //! assert_eq!(head.persistence, Persistence::KeepAlive); // HTTP/1.1's default
 //!
@@ -278,9 +278,9 @@
 //! store, with no timer wheel and no allocation. A few times a second, a *tick* walks
 //! the slab and calls [`Connection::expire`](connection::Connection::expire) on
 //! every connection past its deadline. The tick is a quarter of the shortest timeout,
-//! between 10 ms and 1 s. An idle connection just closes. A request under way gets
-//! `408 Request Timeout` first, then a lingering close. Walking the slab costs a few
-//! nanoseconds per connection per tick.
+//! between 10 ms and 1 s. An idle connection, or one whose client stopped reading,
+//! just closes. A request under way gets `408 Request Timeout` first, then a
+//! lingering close. Walking the slab costs a few nanoseconds per connection per tick.
 //!
 //! ```
 //! # use std::io::{Read, Write};
@@ -322,8 +322,9 @@
 //! 1. The listener is deregistered and closed, so new clients are refused by the
 //!    kernel.
 //! 2. Idle connections close at once.
-//! 3. Busy ones finish the request under way. Its response says `Connection: close`,
-//!    and the connection then closes with a lingering close.
+//! 3. Busy ones finish the request under way. A response queued from now on says
+//!    `Connection: close`, and the connection then closes with a lingering close. One
+//!    whose response was already queued closes once it has been written.
 //! 4. The loop returns once no connection is left, or when `shutdown_timeout` has
 //!    passed (10 s by default), and reports a [`Summary`].
 //!
@@ -359,7 +360,7 @@
 //! |-------------------------|--------------------------------------------------------|
 //! | (unset: `info`)         | the listening line, shutdown, the final summary, stats |
 //! | `debug`                 | a line per connection accepted, closed, timed out, rejected |
-//! | `hello_reactor=trace`   | every event, read, write, request head and state change |
+//! | `hello_reactor=trace`   | every event, read, short write, request head and state change |
 //!
 //! ```text
 //! TRACE hello_reactor::connection::input] conn 0: read 23 bytes

@@ -13,7 +13,7 @@
 //!                    SIGNALS  -> SIGTERM/SIGINT: graceful shutdown          |
 //!                    conn     -> look the token up again; ready() -> Next   |
 //!            |                                                              |
-//!   deferred connections (budget spent last turn) get their turn            |
+//!   deferred connections (read budget spent) get another call              |
 //!            |                                                              |
 //!   tick: expire deadlines, resume accepting, log stats -------------------+
 //! ```
@@ -21,7 +21,7 @@
 //! Ordering decisions:
 //! - The clock is read once per turn, after `poll` returns, so every handler in a turn
 //!   agrees on "now" and no handler pays for a clock read.
-//! - Handlers never close themselves: they return [`Next`] and [`Server::apply`] acts
+//! - Handlers never close themselves: they return [`Next`] and `Server::apply` acts
 //!   after the call. A token may be stale (its connection closed earlier in the same
 //!   turn, or its key reused), so every event looks its token up again; a spurious
 //!   call is harmless because handlers only act on what the kernel reports.

@@ -3,8 +3,9 @@
 //! A connection owns its socket and its parsing state, never the loop. The loop calls
 //! [`Connection::ready`] when the socket may be readable or writable, and
 //! [`Connection::expire`] when the connection's deadline has passed; each returns a
-//! [`Next`] — keep going, come back next turn, or close — and the loop acts on it
-//! after the handler has returned (so a handler never frees itself mid-call).
+//! [`Next`] — keep going, call again once the others had their turn, or close — and
+//! the loop acts on it after the handler has returned (so a handler never frees
+//! itself mid-call).
 //!
 //! ```text
 //!             request bytes              head complete, no body
@@ -19,6 +20,8 @@
 //!   error response / Connection: close with more input -> Lingering -> closed
 //! ```
 //!
+//! (Every transition, with its trigger and timeout: `docs/architecture.md`.)
+//!
 //! Rules, each with its reason:
 //! 1. **Readiness is a hint and edge-triggered.** The connection remembers whether the
 //!    socket may still hold input (`readable`) or take output (`writable`) and clears
@@ -29,7 +32,7 @@
 //!    an event reports `read_closed` the connection reads on until `Ok(0)`.
 //! 2. **Input lives in the loop's buffer.** Reads go into one reactor-wide buffer. Only
 //!    bytes that cannot be answered yet (an incomplete head) are copied into a
-//!    per-connection [`Spill`], which is freed as soon as it is empty: an idle
+//!    per-connection `Spill`, which is freed as soon as it is empty: an idle
 //!    connection holds no buffer at all.
 //! 3. **Responses are batched.** Every request in a read is answered into one output
 //!    batch, written with one `write`. What the socket does not take is copied into the
@@ -38,9 +41,11 @@
 //!    batch reaches [`OUT_BATCH_LIMIT`], unanswered input waits in the spill. Memory per
 //!    connection is bounded by the read buffer plus one batch.
 //! 5. **Fairness.** At most [`READS_PER_TURN`] reads per call; a connection with more
-//!    input returns [`Next::Yield`] and the loop comes back to it next turn.
-//! 6. **Closing is staged.** After an error response, or when the client sent more than
-//!    we will read, the write side is shut and input is drained for `linger_timeout`
+//!    input returns [`Next::Yield`]; the loop calls it again after every other event
+//!    of the turn, and does not sleep in `poll` while a connection waits for that.
+//! 6. **Closing is staged.** After an error response, when the client sent more than
+//!    we will read, or when a shutdown closes a connection the client meant to keep,
+//!    the write side is shut and input is drained for `linger_timeout`
 //!    (RFC 9112 §9.6), so the client reads our answer instead of a reset.
 
 use std::fmt;
