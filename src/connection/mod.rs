@@ -191,6 +191,8 @@ pub struct Connection {
     read_closed: bool,
     /// On the loop's deferred list: queue it once, so yielding cannot multiply its turns.
     queued: bool,
+    /// `TCP_NODELAY` is set (see `set_nodelay`).
+    nodelay: bool,
     /// The socket may accept output.
     writable: bool,
     /// The client shut its write side (read returned 0).
@@ -224,6 +226,7 @@ impl Connection {
             readable: false,
             read_closed: false,
             queued: false,
+            nodelay: false,
             writable: true,
             peer_closed: false,
             closing: false,
