@@ -52,7 +52,8 @@ pub struct Shared {
     /// Counters.
     pub stats: Stats,
     /// How often deadlines are checked: a quarter of the shortest timeout, between
-    /// 10 ms and 1 s, so a timeout fires at most 25% late.
+    /// 10 ms and 1 s, so a timeout of 40 ms or more fires at most 25% late (and a
+    /// shorter one at most 10 ms late).
     pub tick_ms: u64,
     read_buf: Box<[u8]>,
     out: Vec<u8>,

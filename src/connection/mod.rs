@@ -39,7 +39,9 @@
 //!    spill, so bytes that started to go out are finished unchanged.
 //! 4. **Backpressure.** While output waits, the connection reads nothing more; once the
 //!    batch reaches [`OUT_BATCH_LIMIT`], unanswered input waits in the spill. Memory per
-//!    connection is bounded by the read buffer plus one batch.
+//!    connection is bounded by one read (64 KiB) of unanswered input, or an
+//!    unfinished head of at most `max_head`, plus one batch: `OUT_BATCH_LIMIT` and
+//!    the one response that crossed it (with a large `--body-file`, that response).
 //! 5. **Fairness.** At most [`READS_PER_TURN`] reads per call; a connection with more
 //!    input returns [`Next::Yield`]; the loop calls it again after every other event
 //!    of the turn, and does not sleep in `poll` while a connection waits for that.
