@@ -1,4 +1,13 @@
 //! Writing and closing: the output batch, the spill, and the lingering close.
+//!
+//! Every answer produced from one read goes out in one `write` of the shared batch.
+//! What the socket does not take (a short write: the send buffer is full, and a
+//! writable edge will follow) is copied into the connection's spill and written,
+//! unchanged and in order, before anything newer. While it waits, the connection reads
+//! nothing: that is the backpressure. A connection that must close after an answer the
+//! client may not have read yet shuts only its write side and drains input
+//! (`Lingering`), because closing a socket with unread input sends RST, and an RST can
+//! destroy the answer in flight.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
