@@ -57,6 +57,10 @@
 //!   the end of an accept back-off, the shutdown deadline and the next stats line.
 //!   With no connections and none of those pending it is infinite (`epoll_wait(...,
 //!   -1)`), and when a connection has deferred work (rule 6) it is zero.
+//! - *A new connection is read at once*, before it is registered. Under load its
+//!   request has usually arrived by the time `accept` returns, and answering it
+//!   right away saves a round trip through `poll`. Registering afterwards loses
+//!   nothing, because epoll and kqueue report readiness that is already there.
 //!
 //! ## 2. Tokens: a slab key, looked up again for every event
 //!
