@@ -3,70 +3,12 @@
 mod common;
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{GET, Reader, binary, connect, first_line_addr, roundtrip, signal, wait_exit};
-
-/// How long a process that should exit at once may take.
-const PROMPTLY: Duration = Duration::from_secs(5);
-
-/// A serving binary whose stderr is drained on a thread (a full pipe would block
-/// its logging), started with `RUST_LOG` set to `rust_log` or unset.
-struct Serving {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Serving {
-    fn start(args: &[&str], rust_log: Option<&str>) -> Serving {
-        let mut command = binary();
-        command
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        match rust_log {
-            Some(filter) => command.env("RUST_LOG", filter),
-            None => command.env_remove("RUST_LOG"),
-        };
-        let mut child = command.spawn().unwrap();
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        });
-        let addr = first_line_addr(&mut child);
-        Serving {
-            child,
-            addr,
-            stderr: Some(stderr),
-        }
-    }
-
-    /// SIGTERM, wait for the exit, and return the status and all of stderr.
-    fn terminate(mut self) -> (ExitStatus, String) {
-        signal(&self.child, "TERM");
-        let status = wait_exit(&mut self.child, PROMPTLY);
-        let stderr = self.stderr.take().unwrap().join().unwrap();
-        (status, stderr)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+use common::{GET, PROMPTLY, Reader, Serving, binary, connect, roundtrip, wait_exit};
 
 /// Run the binary with `args` (never on the default port) and collect its output;
 /// it must exit by itself within [`PROMPTLY`].
@@ -295,26 +237,17 @@ mod signals {
     fn sigterm_closes_an_idle_keep_alive_connection_and_exits_0() {
         // A shutdown timeout far beyond PROMPTLY: the exit must come from closing
         // the idle connection, not from waiting the drain out.
-        let serving = Serving::start(&["--shutdown-timeout", "60"], None);
+        let mut serving = Serving::start(&["--shutdown-timeout", "60"], None);
         let mut reader = Reader::new(connect(serving.addr));
         reader.send(GET);
         assert_eq!(reader.response(false).status, 200);
-        signal(&serving.child, "TERM");
+        serving.signal("TERM");
         let rest = reader
             .read_to_close()
             .expect("the idle connection should be closed with a FIN");
         assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
-        let (status, stderr) = serving.terminate_after_signal();
+        let (status, stderr) = serving.wait(PROMPTLY);
         assert_eq!(status.code(), Some(0), "{stderr}");
-    }
-}
-
-impl Serving {
-    /// Wait for the exit a signal already asked for.
-    fn terminate_after_signal(mut self) -> (ExitStatus, String) {
-        let status = wait_exit(&mut self.child, PROMPTLY);
-        let stderr = self.stderr.take().unwrap().join().unwrap();
-        (status, stderr)
     }
 }
 
@@ -360,6 +293,34 @@ mod logging {
         assert!(
             stderr.lines().any(|l| l.contains(" => ")),
             "no state transition line:\n{stderr}"
+        );
+    }
+
+    #[test]
+    fn stats_interval_logs_rates_connections_and_errors() {
+        let serving = Serving::start(&["--stats-interval", "0.2"], None);
+        for _ in 0..5 {
+            assert_eq!(roundtrip(serving.addr, GET).status, 200);
+        }
+        let bad = roundtrip(serving.addr, b"GET / HTTP/1.1\r\n\r\n"); // no Host
+        assert_eq!(bad.status, 400);
+        std::thread::sleep(Duration::from_millis(700));
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{stderr}");
+        let stats: Vec<&str> = stderr.lines().filter(|l| l.contains("stats: ")).collect();
+        assert!(
+            stats.len() >= 2,
+            "expected a stats line every 0.2 s:\n{stderr}"
+        );
+        assert!(
+            stats
+                .iter()
+                .all(|l| l.contains(" req/s, ") && l.contains(" open connections, ")),
+            "{stats:?}"
+        );
+        assert!(
+            stats.iter().any(|l| l.contains("1 error responses")),
+            "the 400 is not counted:\n{stderr}"
         );
     }
 }

@@ -95,9 +95,7 @@ impl Proc {
     }
 
     fn open_fds(&self) -> usize {
-        std::fs::read_dir(proc_path(self.pid(), "fd"))
-            .unwrap()
-            .count()
+        common::open_fds(self.pid())
     }
 
     /// Resident memory in bytes.

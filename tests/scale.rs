@@ -2,34 +2,16 @@
 
 mod common;
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{GET, IO_TIMEOUT, Reader, binary, first_line_addr, signal, wait_exit};
+use common::{GET, IO_TIMEOUT, Reader, Serving};
 
 const CONNECTIONS: usize = 10_000;
 /// Client sockets plus what the test process itself holds (binaries, pipes, std).
 const FDS_NEEDED: u64 = CONNECTIONS as u64 + 256;
 /// The whole test, start to SIGTERM.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
-
-/// The binary, with stderr drained on a thread so its logging can never block.
-struct Binary {
-    child: Child,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Raise this process's soft fd limit to hold every client socket; fail (never
 /// skip) if the hard limit does not allow it.
@@ -73,25 +55,8 @@ fn check_time(began: Instant, doing: &str, done: usize) {
 fn ten_thousand_concurrent_connections_are_all_answered() {
     raise_fd_limit();
     let began = Instant::now();
-    let mut child = binary()
-        .args(["--bind", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
-    let addr = first_line_addr(&mut child);
-    let mut server = Binary {
-        child,
-        stderr: Some(stderr),
-    };
+    let mut server = Serving::start(&[], None);
+    let addr = server.addr;
 
     // Open every connection first and keep them all open.
     let mut clients: Vec<Reader> = Vec::with_capacity(CONNECTIONS);
@@ -125,15 +90,14 @@ fn ten_thousand_concurrent_connections_are_all_answered() {
     assert_eq!(ok, CONNECTIONS);
 
     // A graceful shutdown closes every idle connection and exits 0.
-    signal(&server.child, "TERM");
+    server.signal("TERM");
     for (i, client) in clients.iter_mut().enumerate().step_by(997) {
         let rest = client
             .read_to_close()
             .unwrap_or_else(|e| panic!("connection {i} was not closed cleanly: {e}"));
         assert!(rest.is_empty(), "connection {i}: {rest:?}");
     }
-    let status = wait_exit(&mut server.child, Duration::from_secs(20));
-    let log = server.stderr.take().unwrap().join().unwrap();
+    let (status, log) = server.wait(Duration::from_secs(20));
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(!log.contains("panicked"), "{log}");
     drop(clients);

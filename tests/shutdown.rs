@@ -8,14 +8,13 @@
 
 mod common;
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{GET, Reader, connect, eventually, first_line_addr, signal, start, wait_exit};
+use common::{GET, Reader, Serving, connect, eventually, start};
 use hello_reactor::{Running, Summary};
 
 fn ms(n: u64) -> Duration {
@@ -263,43 +262,10 @@ fn the_shutdown_timeout_cuts_off_a_stuck_request() {
 // ---------------------------------------------------------------------------------
 // The binary and its signals.
 
-/// The binary logging at info; its stderr is collected by a thread.
-fn spawn_server(args: &[&str]) -> (Child, SocketAddr, JoinHandle<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
-        .args(["--bind", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr = first_line_addr(&mut child);
-    let stderr = child.stderr.take().unwrap();
-    let log = thread::spawn(move || {
-        let mut text = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
-    (child, addr, log)
-}
-
-/// Kills the child when dropped, so a failed assertion leaves no process behind.
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn sigterm_drains_gracefully_and_logs_a_summary() {
-    let (child, addr, log) = spawn_server(&["--shutdown-timeout", "30"]);
-    let mut child = Kill(child);
+    let mut server = Serving::start(&["--shutdown-timeout", "30"], Some("info"));
+    let addr = server.addr;
     let mut idle = Reader::new(connect(addr));
     for _ in 0..2 {
         idle.send(GET);
@@ -308,7 +274,7 @@ fn sigterm_drains_gracefully_and_logs_a_summary() {
     let mut busy = Reader::new(connect(addr));
     busy.send(HALF);
     thread::sleep(ms(100));
-    signal(&child.0, "TERM");
+    server.signal("TERM");
     assert!(
         refused_within(addr, ms(2000)),
         "still accepting 2 s after SIGTERM"
@@ -316,7 +282,7 @@ fn sigterm_drains_gracefully_and_logs_a_summary() {
     assert!(read_to_eof(&mut idle.stream, ms(2000)).is_empty());
     thread::sleep(ms(200));
     assert!(
-        child.0.try_wait().unwrap().is_none(),
+        server.child.try_wait().unwrap().is_none(),
         "exited with a request in flight"
     );
     busy.send(REST);
@@ -325,9 +291,8 @@ fn sigterm_drains_gracefully_and_logs_a_summary() {
     assert_eq!(response.header("Connection"), Some("close"));
     assert!(read_to_eof(&mut busy.stream, ms(2000)).is_empty());
     drop(busy);
-    let status = wait_exit(&mut child.0, Duration::from_secs(5));
+    let (status, log) = server.wait(Duration::from_secs(5));
     assert!(status.success(), "exit status {status}");
-    let log = log.join().unwrap();
     assert!(log.contains("SIGTERM"), "{log}");
     // 2 connections (and maybe knocks accepted before the signal was handled);
     // 3 request heads, the POST counting once its head was read; 3 answers.
@@ -367,21 +332,21 @@ fn summary_line(log: &str) -> (u64, u64, u64) {
 
 #[test]
 fn a_second_sigterm_exits_at_once() {
-    let (child, addr, log) = spawn_server(&["--shutdown-timeout", "60"]);
-    let mut child = Kill(child);
+    let mut server = Serving::start(&["--shutdown-timeout", "60"], Some("info"));
+    let addr = server.addr;
     let mut stuck = Reader::new(connect(addr));
     stuck.send(HALF);
     thread::sleep(ms(100));
-    signal(&child.0, "TERM");
+    server.signal("TERM");
     assert!(refused_within(addr, ms(2000)));
     thread::sleep(ms(300));
     assert!(
-        child.0.try_wait().unwrap().is_none(),
+        server.child.try_wait().unwrap().is_none(),
         "exited on the first SIGTERM with a request in flight"
     );
     let second = Instant::now();
-    signal(&child.0, "TERM");
-    let status = wait_exit(&mut child.0, Duration::from_secs(5));
+    server.signal("TERM");
+    let (status, log) = server.wait(Duration::from_secs(5));
     assert!(status.success(), "exit status {status}");
     assert!(
         second.elapsed() < Duration::from_secs(2),
@@ -389,7 +354,6 @@ fn a_second_sigterm_exits_at_once() {
         second.elapsed()
     );
     read_to_eof(&mut stuck.stream, ms(2000));
-    let log = log.join().unwrap();
     assert!(log.contains("again: stopping now"), "{log}");
     let (connections, requests, ok) = summary_line(&log);
     assert!(connections >= 1, "{log}");
@@ -398,14 +362,14 @@ fn a_second_sigterm_exits_at_once() {
 
 #[test]
 fn sigterm_with_a_stuck_request_exits_after_the_shutdown_timeout() {
-    let (child, addr, log) = spawn_server(&["--shutdown-timeout", "0.5"]);
-    let mut child = Kill(child);
+    let mut server = Serving::start(&["--shutdown-timeout", "0.5"], Some("info"));
+    let addr = server.addr;
     let mut stuck = Reader::new(connect(addr));
     stuck.send(HALF);
     thread::sleep(ms(100));
     let began = Instant::now();
-    signal(&child.0, "TERM");
-    let status = wait_exit(&mut child.0, Duration::from_secs(5));
+    server.signal("TERM");
+    let (status, log) = server.wait(Duration::from_secs(5));
     let took = began.elapsed();
     assert!(status.success(), "exit status {status}");
     assert!(
@@ -413,7 +377,6 @@ fn sigterm_with_a_stuck_request_exits_after_the_shutdown_timeout() {
         "exited {took:?} after SIGTERM with --shutdown-timeout 0.5"
     );
     read_to_eof(&mut stuck.stream, ms(2000));
-    let log = log.join().unwrap();
     let (_, requests, ok) = summary_line(&log);
     assert_eq!((requests, ok), (1, 0), "{log}");
 }

@@ -8,15 +8,13 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{GET, Reader, connect, eventually, first_line_addr, roundtrip, start};
+use common::{GET, Reader, Serving, connect, eventually, open_fds, roundtrip, start};
 
 /// Slack allowed past a deadline (tick granularity plus a loaded machine).
 const SLACK: Duration = Duration::from_millis(1000);
@@ -297,42 +295,11 @@ fn a_client_that_never_reads_is_closed_by_the_write_timeout() {
 // ---------------------------------------------------------------------------------
 // Lingering close ends: observed through the binary's open file descriptors.
 
-/// The binary with `args`, logging at info.
-fn spawn_server(args: &[&str]) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
-        .args(["--bind", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = first_line_addr(&mut child);
-    (child, addr)
-}
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(Path::new("/proc").join(pid.to_string()).join("fd"))
-        .unwrap()
-        .count()
-}
-
-/// Kills the child when dropped, so a failed assertion leaves no process behind.
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_lingering_close_ends_after_the_linger_timeout() {
     let linger = ms(1000);
-    let (child, addr) = spawn_server(&["--linger-timeout", "1"]);
-    let child = Kill(child);
-    let pid = child.0.id();
+    let server = Serving::start(&["--linger-timeout", "1"], None);
+    let (addr, pid) = (server.addr, server.pid());
     // Settle on the fd count with no client connected.
     let warm = roundtrip(addr, GET);
     assert_eq!(warm.status, 200);
@@ -378,9 +345,8 @@ fn a_lingering_close_ends_after_the_linger_timeout() {
 
 #[test]
 fn a_lingering_client_that_closes_ends_the_linger_at_once() {
-    let (child, addr) = spawn_server(&["--linger-timeout", "30"]);
-    let child = Kill(child);
-    let pid = child.0.id();
+    let server = Serving::start(&["--linger-timeout", "30"], None);
+    let (addr, pid) = (server.addr, server.pid());
     assert_eq!(roundtrip(addr, GET).status, 200);
     let mut baseline = open_fds(pid);
     assert!(eventually(ms(3000), || {

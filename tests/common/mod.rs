@@ -4,7 +4,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hello_reactor::{Config, Running, Server};
@@ -257,4 +258,88 @@ pub fn tool_available(name: &str) -> bool {
         eprintln!("SKIPPED: {name} is not installed; install it to run this test");
     }
     found
+}
+
+/// How long a process asked to exit may take before a test fails.
+pub const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// The binary serving on a free port, with `RUST_LOG` set to `rust_log` or unset.
+/// Its stderr is drained on a thread (a full pipe would block its logging), and it is
+/// killed when dropped, so a failed assertion leaves no process behind.
+pub struct Serving {
+    pub child: Child,
+    pub addr: SocketAddr,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Serving {
+    pub fn start(args: &[&str], rust_log: Option<&str>) -> Serving {
+        let mut command = binary();
+        command
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match rust_log {
+            Some(filter) => command.env("RUST_LOG", filter),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let mut child = command.spawn().unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        let addr = first_line_addr(&mut child);
+        Serving {
+            child,
+            addr,
+            stderr: Some(stderr),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Send a signal (`"TERM"`, `"INT"`, ...).
+    pub fn signal(&self, name: &str) {
+        signal(&self.child, name);
+    }
+
+    /// Wait for the exit (it must come within `within`): the status and all of stderr.
+    pub fn wait(&mut self, within: Duration) -> (ExitStatus, String) {
+        let status = wait_exit(&mut self.child, within);
+        let stderr = self.stderr.take().expect("waited once").join().unwrap();
+        (status, stderr)
+    }
+
+    /// SIGTERM, then [`Serving::wait`] up to [`PROMPTLY`].
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        self.signal("TERM");
+        self.wait(PROMPTLY)
+    }
+
+    /// File descriptors the process holds (the listener, poll, connections, ...).
+    pub fn open_fds(&self) -> usize {
+        open_fds(self.pid())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// File descriptors process `pid` holds, from `/proc/PID/fd`.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
