@@ -351,39 +351,32 @@ impl Server {
         }
     }
 
-    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
+        // Responses are written whole; Nagle would only delay the last segment.
+        let _ = stream.set_nodelay(true);
         let entry = self.connections.vacant_entry();
         let key = entry.key();
-        self.shared.stats.connections += 1;
-        debug!("conn {key}: accepted from {peer}");
-        let mut conn = Connection::new(stream, self.shared.now, &self.shared.timeouts);
-        // Optimistic first read: under load the request has usually arrived by the
-        // time its connection is accepted, and a client answered and closed right
-        // here never costs an epoll registration. If nothing has arrived, the cost
-        // is one read that returns WouldBlock.
-        let first = Readiness {
-            readable: true,
-            writable: true,
-            read_closed: false,
-        };
-        let next = conn.ready(&mut self.shared.context(key), first);
-        if next == Next::Close {
-            debug!("conn {key}: closed ({} open)", self.connections.len());
-            return;
-        }
         // Registered once for both directions: edge-triggered readiness needs no
-        // re-registration per request. Registering reports readiness that is already
-        // there, so bytes that arrived since the read above are not missed.
+        // re-registration per request.
         let interest = Interest::READABLE | Interest::WRITABLE;
-        let registry = self.poll.registry();
-        if let Err(e) = registry.register(conn.stream_mut(), Token(key), interest) {
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, Token(key), interest)
+        {
             warn!("cannot register a connection: {e}");
             return;
         }
-        if next == Next::Yield && conn.mark_queued() {
-            self.deferred.push(Token(key));
-        }
-        entry.insert(conn);
+        entry.insert(Connection::new(
+            stream,
+            self.shared.now,
+            &self.shared.timeouts,
+        ));
+        self.shared.stats.connections += 1;
+        debug!(
+            "conn {key}: accepted from {peer} ({} open)",
+            self.connections.len()
+        );
     }
 
     fn back_off_accepting(&mut self, error: io::Error) {
