@@ -248,7 +248,28 @@ impl Server {
         };
         trace!("conn {}: {readiness}", token.0);
         let next = conn.ready(&mut self.shared.context(token.0), readiness);
+        if next != Next::Close {
+            Self::watch_writable(&self.poll, conn, token);
+        }
         self.apply(token, next);
+    }
+
+    /// Add writable interest the first time a connection has output the socket would
+    /// not take, and keep it from then on: edge-triggered, it costs nothing while the
+    /// socket has room. `reregister` reports readiness that is already there, so an
+    /// edge that came before this call is not lost.
+    fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
+        if !conn.needs_writable_interest() {
+            return;
+        }
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        match poll
+            .registry()
+            .reregister(conn.stream_mut(), token, interest)
+        {
+            Ok(()) => conn.writable_interest_added(),
+            Err(e) => warn!("conn {}: cannot watch for writability: {e}", token.0),
+        }
     }
 
     /// Act on what a handler returned, after it returned.
@@ -311,7 +332,11 @@ impl Server {
                 continue;
             }
             trace!("conn {key}: deadline passed in {}", conn.state());
-            match conn.expire(&mut self.shared.context(key)) {
+            let next = conn.expire(&mut self.shared.context(key));
+            if next != Next::Close {
+                Self::watch_writable(&self.poll, conn, Token(key));
+            }
+            match next {
                 Next::Keep => {}
                 Next::Yield if conn.mark_queued() => self.deferred.push(Token(key)),
                 Next::Yield => {}
@@ -352,17 +377,15 @@ impl Server {
     }
 
     fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
-        // Responses are written whole; Nagle would only delay the last segment.
-        let _ = stream.set_nodelay(true);
         let entry = self.connections.vacant_entry();
         let key = entry.key();
-        // Registered once for both directions: edge-triggered readiness needs no
-        // re-registration per request.
-        let interest = Interest::READABLE | Interest::WRITABLE;
+        // Readable only: a new socket is writable at once, and asking for that edge
+        // would cost every connection an event that says nothing. Writable interest
+        // is added once, by `watch_writable`, if a response ever does not fit.
         if let Err(e) = self
             .poll
             .registry()
-            .register(&mut stream, Token(key), interest)
+            .register(&mut stream, Token(key), Interest::READABLE)
         {
             warn!("cannot register a connection: {e}");
             return;

@@ -195,6 +195,8 @@ pub struct Connection {
     queued: bool,
     /// `TCP_NODELAY` is set (see `set_nodelay`).
     nodelay: bool,
+    /// The socket is registered for writable edges too (see `Server::watch_writable`).
+    writable_interest: bool,
     /// The socket may accept output.
     writable: bool,
     /// The client shut its write side (read returned 0).
@@ -229,6 +231,7 @@ impl Connection {
             read_closed: false,
             queued: false,
             nodelay: false,
+            writable_interest: false,
             writable: true,
             peer_closed: false,
             closing: false,
@@ -247,6 +250,16 @@ impl Connection {
     /// The socket, for (de)registration.
     pub fn stream_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    /// Output waits for room in the socket, but the loop is not yet watching for it.
+    pub fn needs_writable_interest(&self) -> bool {
+        !self.writable_interest && self.output_pending()
+    }
+
+    /// The loop now reports writable edges for this socket.
+    pub fn writable_interest_added(&mut self) {
+        self.writable_interest = true;
     }
 
     /// Put on the deferred list: `true` if it was not there already.
