@@ -207,3 +207,48 @@ mod h2load {
         );
     }
 }
+
+mod browser {
+    use super::*;
+    use common::tool_available;
+
+    /// Headless Chromium loads the page and renders the body. Browsers send many
+    /// headers, open speculative connections and ask for `/favicon.ico`; all of it
+    /// must be answered.
+    #[test]
+    fn chromium_renders_the_body() {
+        if !tool_available("chromium") {
+            return;
+        }
+        let running = start_default();
+        let profile =
+            std::env::temp_dir().join(format!("hello-reactor-chromium-{}", std::process::id()));
+        let url = format!("http://{}/hello", running.addr());
+        let output = run_bounded(
+            Command::new("chromium").args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                &format!("--user-data-dir={}", profile.display()),
+                "--dump-dom",
+                &url,
+            ]),
+            Duration::from_secs(60),
+        );
+        let _ = std::fs::remove_dir_all(&profile);
+        let dom = text(&output.stdout);
+        assert!(
+            dom.contains(">Hello, World!</pre>"),
+            "DOM: {dom}\nstderr: {}",
+            text(&output.stderr)
+        );
+        let summary = running.stop().unwrap();
+        assert!(summary.responses_with(200) >= 1, "{summary}");
+        assert_eq!(summary.responses.len(), 1, "only 200s: {summary}");
+    }
+}
