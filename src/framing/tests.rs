@@ -1,0 +1,306 @@
+//! Tests of [`super`]: tables, every prefix, every split, and proptests.
+use super::*;
+use BodyLength::{Chunked, Empty, Length};
+use Persistence::{Close, KeepAlive, KeepAliveExplicit};
+use Reject::*;
+use proptest::prelude::*;
+
+fn limits(max_head: usize) -> Limits {
+    Limits {
+        max_head,
+        max_body: 1000,
+    }
+}
+
+/// Parse `head`, in which `|` stands for CRLF, with a 1 KiB head limit.
+fn parse(head: &str) -> Parse {
+    parse_head(head.replace('|', "\r\n").as_bytes(), &limits(1024))
+}
+
+/// The head `head` parses to, or why it is refused.
+fn parsed(head: &str) -> Result<Head, Reject> {
+    match parse(head) {
+        Parse::Complete(h) => Ok(h),
+        Parse::Reject(reject) => Err(reject),
+        Parse::Partial => panic!("partial: {head:?}"),
+    }
+}
+
+#[test]
+fn reject_status_and_reason() {
+    let table = [
+        (BadRequest, 400, "Bad Request"),
+        (ContentTooLarge, 413, "Content Too Large"),
+        (UriTooLong, 414, "URI Too Long"),
+        (HeaderFieldsTooLarge, 431, "Request Header Fields Too Large"),
+        (NotImplemented, 501, "Not Implemented"),
+        (VersionNotSupported, 505, "HTTP Version Not Supported"),
+    ];
+    for (reject, status, reason) in table {
+        assert_eq!((reject.status(), reject.reason()), (status, reason));
+    }
+}
+
+#[test]
+fn request_lines_and_persistence() {
+    #[rustfmt::skip]
+    let table = [
+        ("GET / HTTP/1.1|Host: a||", false, KeepAlive),
+        ("HEAD / HTTP/1.1|Host: a||", true, KeepAlive),
+        ("head / HTTP/1.1|Host: a||", false, KeepAlive),
+        ("OPTIONS * HTTP/1.1|Host: a||", false, KeepAlive),
+        ("BREW /pot?x=1 HTTP/1.1|Host: a||", false, KeepAlive),
+        ("GET / HTTP/1.1\nHost: a\n\n", false, KeepAlive),
+        ("|\nGET / HTTP/1.1|Host: a||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host:||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host: [::1]:8080||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host: a|Connection: Close||", false, Close),
+        ("GET / HTTP/1.1|Host: a|Connection: x, CLOSE||", false, Close),
+        ("GET / HTTP/1.1|Host: a|Connection: a|Connection: close||", false, Close),
+        ("GET / HTTP/1.1|Host: a|Connection: keep-alive||", false, KeepAlive),
+        ("GET / HTTP/1.0||", false, Close),
+        ("GET / HTTP/1.0|Host: a||", false, Close),
+        ("GET / HTTP/1.0|Connection: Keep-Alive||", false, KeepAliveExplicit),
+        ("GET / HTTP/1.0|Connection: keep-alive, close||", false, Close),
+        ("POST / HTTP/1.0|Transfer-Encoding: chunked|Connection: keep-alive||", false, Close),
+        ("GET / HTTP/1.2|Host: a||", false, KeepAlive),
+        ("HEAD / HTTP/1.9|Host: a||", true, KeepAlive),
+        ("GET / HTTP/1.2\nHost: a\nConnection: close\n\n", false, Close),
+    ];
+    for (head, is_head, persistence) in table {
+        let len = head.replace('|', "\r\n").len();
+        let h = parsed(head).unwrap_or_else(|r| panic!("{head:?}: {r:?}"));
+        let expected = (len, is_head, persistence);
+        assert_eq!((h.len, h.is_head, h.persistence), expected, "{head:?}");
+        // What follows the head (a body, the next request) does not change it.
+        let pipelined = format!("{head}GET / HTTP/1.1|");
+        assert_eq!(parse(&pipelined), Parse::Complete(h), "{head:?}");
+    }
+}
+
+#[test]
+fn body_framing() {
+    #[rustfmt::skip]
+    let table = [
+        ("", Ok(Empty)),
+        ("Content-Length: 5", Ok(Length(5))),
+        ("Content-Length:  007 ", Ok(Length(7))),
+        ("Content-Length: 0", Ok(Empty)),
+        ("Content-Length: 5, 5", Ok(Length(5))),
+        ("content-length: 5|Content-Length: 5", Ok(Length(5))),
+        ("Content-Length: 1000", Ok(Length(1000))),
+        ("Content-Length: 1001", Err(ContentTooLarge)),
+        ("Content-Length: 18446744073709551615", Err(ContentTooLarge)),
+        ("Content-Length: 18446744073709551616", Err(BadRequest)),
+        ("Content-Length: +5", Err(BadRequest)),
+        ("Content-Length: -5", Err(BadRequest)),
+        ("Content-Length: 0x5", Err(BadRequest)),
+        ("Content-Length: 1 2", Err(BadRequest)),
+        ("Content-Length:", Err(BadRequest)),
+        ("Content-Length: 5,", Err(BadRequest)),
+        ("Content-Length: 5, 6", Err(BadRequest)),
+        ("Content-Length: 5|Content-Length: 6", Err(BadRequest)),
+        ("Transfer-Encoding: chunked", Ok(Chunked)),
+        ("Transfer-Encoding: gzip, CHUNKED", Ok(Chunked)),
+        ("Transfer-Encoding: gzip;q=\"a,b\"|Transfer-Encoding: chunked", Ok(Chunked)),
+        ("Transfer-Encoding: x-gzip,deflate,compress,x-compress", Err(BadRequest)),
+        ("Transfer-Encoding: x-gzip,deflate,compress,x-compress,chunked", Ok(Chunked)),
+        ("Transfer-Encoding: identity ; a=b, chunked", Ok(Chunked)),
+        ("Transfer-Encoding: chunked|Content-Length: 5", Err(BadRequest)),
+        ("Content-Length: 5|Transfer-Encoding: br, chunked", Err(BadRequest)),
+        ("Transfer-Encoding: br, chunked", Err(NotImplemented)),
+        ("Transfer-Encoding: chunked, br", Err(NotImplemented)),
+        ("Transfer-Encoding: gzip", Err(BadRequest)),
+        ("Transfer-Encoding: chunked, gzip", Err(BadRequest)),
+        ("Transfer-Encoding: chunked, chunked", Err(BadRequest)),
+        ("Transfer-Encoding: chunked|Transfer-Encoding: chunked", Err(BadRequest)),
+        ("Transfer-Encoding:", Err(BadRequest)),
+        ("Transfer-Encoding: ,chunked", Err(BadRequest)),
+        ("Transfer-Encoding: chun ked", Err(BadRequest)),
+        ("Transfer-Encoding: \"chunked\"", Err(BadRequest)),
+    ];
+    for (fields, expected) in table {
+        let head = format!("POST / HTTP/1.1|Host: a|{fields}||");
+        assert_eq!(parsed(&head).map(|h| h.body), expected, "{head:?}");
+    }
+    let head = "POST / HTTP/1.0|Transfer-Encoding: chunked|Content-Length: 5||";
+    assert_eq!(parsed(head), Err(BadRequest));
+}
+
+#[test]
+fn expect_continue() {
+    #[rustfmt::skip]
+    let table = [
+        ("POST / HTTP/1.1|Host: a|Expect: 100-Continue|Content-Length: 3||", true),
+        ("POST / HTTP/1.1|Host: a|Expect: 100-continue|Transfer-Encoding: chunked||", true),
+        ("HEAD / HTTP/1.3|Host: a|Expect: 100-continue|Content-Length: 1||", true),
+        ("GET / HTTP/1.1|Host: a|Expect: 100-continue||", false),
+        ("POST / HTTP/1.1|Host: a|Expect: 100-continue|Content-Length: 0||", false),
+        ("POST / HTTP/1.0|Expect: 100-continue|Content-Length: 3||", false),
+        ("POST / HTTP/1.1|Host: a|Expect: 200-ok|Content-Length: 3||", false),
+    ];
+    for (head, expected) in table {
+        assert_eq!(
+            parsed(head).map(|h| h.expect_continue),
+            Ok(expected),
+            "{head:?}"
+        );
+    }
+}
+
+#[test]
+fn invalid_heads() {
+    #[rustfmt::skip]
+    let table = [
+        ("GET / HTTP/1.1||", BadRequest), // no Host
+        ("GET / HTTP/1.1|Host: a|Host: b||", BadRequest),
+        ("GET / HTTP/1.0|Host: a|Host: a||", BadRequest),
+        ("GET / HTTP/1.1|Host: a b||", BadRequest),
+        ("GET / HTTP/1.1|Host: a| x: y||", BadRequest), // obs-fold
+        ("GET / HTTP/1.1|Host: a|X: y|\tz||", BadRequest), // obs-fold
+        ("GET / HTTP/1.1|Host : a||", BadRequest), // whitespace before colon
+        ("GET / HTTP/1.1|Host\t: a||", BadRequest),
+        ("GET / HTTP/1.1| Host: a||", BadRequest),
+        ("GET / HTTP/1.1|Host: a\rX: y||", BadRequest), // bare CR
+        ("GET / HTTP/1.1\rHost: a||", BadRequest),
+        ("\rGET / HTTP/1.1|Host: a||", BadRequest),
+        ("GET / HTTP/1.1|Host: a\0||", BadRequest),
+        ("GET / HTTP/1.1|Ho\"st: a||", BadRequest),
+        ("G(T / HTTP/1.1|Host: a||", BadRequest),
+        ("GET  / HTTP/1.1|Host: a||", BadRequest),
+        ("GET / HTTP/1.1 |Host: a||", BadRequest),
+        ("GET /|Host: a||", BadRequest),
+        ("GET / http/1.1|Host: a||", BadRequest),
+        ("GET / HTTP/1.10|Host: a||", BadRequest),
+        ("GET / HTTP/12.0|Host: a||", BadRequest),
+        ("GET / HTTP/1.x|Host: a||", BadRequest),
+        ("GET / HTTP/1.2 |Host: a||", BadRequest),
+        ("GET / HTTP/1.2\rX", BadRequest),
+        ("GET / HTTP/2\r", BadRequest),
+        ("GET / HTTP/1.2|Host: a|X : y||", BadRequest),
+        ("GET / HTTP/1.2||", BadRequest), // read as 1.1: needs Host
+        ("GET / HTTP/2.0||", VersionNotSupported),
+        ("GET / HTTP/3.0|Host: a||", VersionNotSupported),
+        ("GET / HTTP/0.9|", VersionNotSupported),
+        ("PRI * HTTP/2.0||SM||", VersionNotSupported),
+        ("PRI * HTTP/2.0\n", VersionNotSupported),
+    ];
+    for (head, reject) in table {
+        assert_eq!(parse(head), Parse::Reject(reject), "{head:?}");
+    }
+}
+
+#[test]
+fn too_many_headers() {
+    let fields = "X: y|".repeat(MAX_HEADERS);
+    for version in ["1.1", "1.2"] {
+        let head = format!("GET / HTTP/{version}|Host: a|{fields}|");
+        assert_eq!(parse(&head), Parse::Reject(HeaderFieldsTooLarge));
+    }
+}
+
+#[test]
+fn every_proper_prefix_is_partial() {
+    let heads = [
+        "GET / HTTP/1.1|Host: a||",
+        "|POST /x?y HTTP/1.1|Host: a|Content-Length: 5|Expect: 100-continue||",
+        "GET / HTTP/1.0\nConnection: keep-alive\n\n",
+        "PUT / HTTP/1.7|Host: a|Transfer-Encoding: gzip, chunked||",
+    ];
+    for head in heads {
+        let bytes = head.replace('|', "\r\n").into_bytes();
+        for end in 0..bytes.len() {
+            let prefix = parse_head(&bytes[..end], &limits(1024));
+            assert_eq!(prefix, Parse::Partial, "{end} {head:?}");
+        }
+        assert!(
+            matches!(parsed(head), Ok(h) if h.len == bytes.len()),
+            "{head:?}"
+        );
+    }
+    for partial in [
+        "GET / HTTP/2",
+        "GET / HTTP/2.0",
+        "GET / HTTP/2.0\r",
+        "PRI * HTTP/2.0",
+    ] {
+        assert_eq!(parse(partial), Parse::Partial, "{partial:?}");
+    }
+}
+
+#[test]
+fn head_size_limit() {
+    let fits = "GET /01234 HTTP/1.1|Host: a||".replace('|', "\r\n");
+    assert_eq!(fits.len(), 32);
+    assert!(matches!(
+        parse_head(fits.as_bytes(), &limits(32)),
+        Parse::Complete(_)
+    ));
+    let over = "GET /012345 HTTP/1.1|Host: a||"
+        .replace('|', "\r\n")
+        .into_bytes();
+    assert_eq!(parse_head(&over[..31], &limits(32)), Parse::Partial);
+    for end in [32, over.len()] {
+        let outcome = parse_head(&over[..end], &limits(32));
+        assert_eq!(outcome, Parse::Reject(HeaderFieldsTooLarge));
+    }
+    for version in ["1.1", "1.2", "2.0"] {
+        let long = format!("GET /{} HTTP/{version}\r\nHost: a\r\n\r\n", "a".repeat(40));
+        for end in [32, 40, long.len()] {
+            let outcome = parse_head(&long.as_bytes()[..end], &limits(32));
+            assert_eq!(outcome, Parse::Reject(UriTooLong), "{end} {long:?}");
+        }
+    }
+    assert_eq!(
+        parse_head(&[b'\n'; 32], &limits(32)),
+        Parse::Reject(UriTooLong)
+    );
+}
+
+/// Heads, mostly plausible, sometimes with one byte changed, then more bytes.
+fn headish() -> impl Strategy<Value = Vec<u8>> {
+    let line = "(GET|HEAD|POST|PRI|[A-Z]{1,4}) (/|\\*|/[a-z?=]{1,8}) HTTP/(1\\.[0-3]|1\\.1|2\\.0)(\r?\nHost: a)?";
+    let field = "(Host: a|Content-Length: [0-9 ,]{0,4}|Transfer-Encoding: (chunked|gzip|br)|\
+                 Connection: (close|keep-alive)|Expect: 100-continue|[A-Za-z-]{1,5}:[ -~]{0,5})";
+    let eol = "(\r\n|\n)";
+    let fields = prop::collection::vec((field, eol), 0..6);
+    let typo = prop::option::weighted(0.3, (any::<prop::sample::Index>(), any::<u8>()));
+    (line, eol, fields, eol, typo, "[ -~]{0,8}").prop_map(|(line, eol, fields, end, typo, tail)| {
+        let mut head = line + &eol;
+        for (field, eol) in fields {
+            head += &(field + &eol);
+        }
+        let mut bytes = (head + &end + &tail).into_bytes();
+        if let Some((at, byte)) = typo {
+            let at = at.index(bytes.len());
+            bytes[at] = byte;
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..300),
+        max_head in 0usize..400,
+    ) {
+        let _ = parse_head(&bytes, &limits(max_head));
+    }
+
+    /// Reading more bytes never changes a decision: split reads agree with one read.
+    #[test]
+    fn a_decided_prefix_decides_the_whole(
+        bytes in headish(),
+        max_head in 1usize..200,
+    ) {
+        let whole = parse_head(&bytes, &limits(max_head));
+        if let Parse::Complete(head) = whole {
+            prop_assert!(head.len <= max_head.min(bytes.len()));
+        }
+        for end in 0..bytes.len() {
+            let prefix = parse_head(&bytes[..end], &limits(max_head));
+            prop_assert!(prefix == Parse::Partial || prefix == whole, "{:?}: {:?}", &bytes[..end], prefix);
+        }
+    }
+}
