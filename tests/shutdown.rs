@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{GET, Reader, Serving, connect, eventually, start};
-use hello_reactor::{Running, Summary};
+use hello_reactor::{Config, Running, Summary};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -86,6 +86,23 @@ impl Exit {
             .unwrap_or_else(|e| panic!("the server did not exit within {within:?}: {e}"))
             .expect("the loop returned an error")
     }
+}
+
+/// The fixture for a drain in progress: a server tuned by `tune` (always with a
+/// long shutdown timeout), one request in flight (its head and half its body sent),
+/// then a graceful shutdown, which must not end the server while the request waits.
+fn draining_with_a_request_in_flight(tune: impl FnOnce(&mut Config)) -> (Reader, Exit) {
+    let running = start(|c| {
+        c.shutdown_timeout = Duration::from_secs(30);
+        tune(c);
+    });
+    let mut busy = Reader::new(connect(running.addr()));
+    busy.send(HALF);
+    thread::sleep(ms(100));
+    running.handle().shutdown().unwrap();
+    let exit = Exit::watch(running);
+    exit.assert_running(ms(100));
+    (busy, exit)
 }
 
 // ---------------------------------------------------------------------------------
@@ -182,14 +199,7 @@ fn an_in_flight_request_finishes_then_the_server_exits() {
 
 #[test]
 fn pipelined_requests_after_shutdown_get_one_answer_with_connection_close() {
-    let running = start(|c| c.shutdown_timeout = Duration::from_secs(30));
-    let addr = running.addr();
-    let mut busy = Reader::new(connect(addr));
-    busy.send(HALF);
-    thread::sleep(ms(100));
-    running.handle().shutdown().unwrap();
-    let exit = Exit::watch(running);
-    exit.assert_running(ms(100));
+    let (mut busy, exit) = draining_with_a_request_in_flight(|_| {});
     // The body completes with another request behind it: only the first is answered.
     let mut rest = REST.to_vec();
     rest.extend_from_slice(GET);
@@ -208,17 +218,7 @@ fn pipelined_requests_after_shutdown_get_one_answer_with_connection_close() {
 #[test]
 fn a_client_that_keeps_its_socket_open_delays_exit_only_by_the_linger_timeout() {
     let linger = ms(500);
-    let running = start(|c| {
-        c.linger_timeout = linger;
-        c.shutdown_timeout = Duration::from_secs(30);
-    });
-    let addr = running.addr();
-    let mut busy = Reader::new(connect(addr));
-    busy.send(HALF);
-    thread::sleep(ms(100));
-    running.handle().shutdown().unwrap();
-    let exit = Exit::watch(running);
-    exit.assert_running(ms(100));
+    let (mut busy, exit) = draining_with_a_request_in_flight(|c| c.linger_timeout = linger);
     busy.send(REST);
     assert_eq!(busy.response(false).status, 200);
     let answered = Instant::now();
