@@ -488,7 +488,7 @@ impl Server {
 
 /// As many connections as the fd soft limit allows, less [`RESERVED_FDS`].
 fn default_max_connections() -> usize {
-    let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft);
+    let soft = crate::fdlimit::current_soft_limit().unwrap_or(1024);
     usize::try_from(soft)
         .unwrap_or(usize::MAX)
         .saturating_sub(RESERVED_FDS)
