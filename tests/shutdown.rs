@@ -105,6 +105,17 @@ fn draining_with_a_request_in_flight(tune: impl FnOnce(&mut Config)) -> (Reader,
     (busy, exit)
 }
 
+/// Send the rest of the in-flight request's body: it is answered with a full 200 that
+/// says `Connection: close`, and then the server half-closes (EOF, nothing more).
+fn finish_in_flight(busy: &mut Reader) {
+    busy.send(REST);
+    let response = busy.response(false);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body_text(), "Hello, World!");
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert!(read_to_eof(&mut busy.stream, ms(2000)).is_empty());
+}
+
 // ---------------------------------------------------------------------------------
 // In-process.
 
@@ -128,11 +139,7 @@ fn new_connections_are_refused_once_shutdown_begins() {
     );
     exit.assert_running(ms(200));
     // Still serving the request it already had.
-    busy.send(REST);
-    let response = busy.response(false);
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("Connection"), Some("close"));
-    assert!(read_to_eof(&mut busy.stream, ms(2000)).is_empty());
+    finish_in_flight(&mut busy);
     // The server drains what the client might still send (lingering close) until
     // the client closes too, as a client does on EOF; then it is done.
     drop(busy);
@@ -185,12 +192,7 @@ fn an_in_flight_request_finishes_then_the_server_exits() {
     assert!(read_to_eof(&mut idle.stream, ms(2000)).is_empty());
     // The request is waited for, not cut off.
     exit.assert_running(ms(300));
-    busy.send(REST);
-    let response = busy.response(false);
-    assert_eq!(response.status, 200);
-    assert_eq!(response.body_text(), "Hello, World!");
-    assert_eq!(response.header("Connection"), Some("close"));
-    assert!(read_to_eof(&mut busy.stream, ms(2000)).is_empty());
+    finish_in_flight(&mut busy);
     drop(busy);
     let summary = exit.summary_within(ms(3000));
     assert_eq!(summary.responses_with(200), 2, "{summary}");
@@ -285,11 +287,7 @@ fn sigterm_drains_gracefully_and_logs_a_summary() {
         server.child.try_wait().unwrap().is_none(),
         "exited with a request in flight"
     );
-    busy.send(REST);
-    let response = busy.response(false);
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("Connection"), Some("close"));
-    assert!(read_to_eof(&mut busy.stream, ms(2000)).is_empty());
+    finish_in_flight(&mut busy);
     drop(busy);
     let (status, log) = server.wait(Duration::from_secs(5));
     assert!(status.success(), "exit status {status}");
