@@ -25,6 +25,9 @@ pub struct Config {
     pub max_connections: Option<usize>,
     /// Listen backlog: connections the kernel queues while we do not accept.
     pub backlog: i32,
+    /// Seconds the kernel may hold a new connection until its first data arrives
+    /// (`TCP_DEFER_ACCEPT`, Linux); 0 hands every connection over at once.
+    pub defer_accept: u32,
     /// Largest request head in bytes (431, or 414 for a request line alone).
     pub max_request_head: usize,
     /// Largest request body in bytes (413).
@@ -53,6 +56,7 @@ impl Default for Config {
             content_type: "text/plain; charset=utf-8".to_string(),
             max_connections: None,
             backlog: 1024,
+            defer_accept: 1,
             max_request_head: 16 * 1024,
             max_body: 1024 * 1024,
             header_timeout: Duration::from_secs(30),
@@ -97,6 +101,10 @@ pub struct Cli {
     /// Listen backlog
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(i32).range(1..))]
     pub backlog: i32,
+    /// Seconds the kernel may hold a new connection until its first bytes arrive
+    /// (Linux TCP_DEFER_ACCEPT; 0 = off)
+    #[arg(long, value_name = "SECS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub defer_accept: u32,
     /// Largest request head in bytes (larger: 431, or 414 for the request line)
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(64..=(1 << 30)))]
     pub max_request_head: u64,
@@ -170,6 +178,7 @@ impl Cli {
             content_type: self.content_type,
             max_connections,
             backlog: self.backlog,
+            defer_accept: self.defer_accept,
             max_request_head: usize::try_from(self.max_request_head).unwrap_or(usize::MAX),
             max_body: self.max_body,
             header_timeout: self.header_timeout,

@@ -7,6 +7,16 @@
 //!   error would come back at once, so retrying now would spin. The loop pauses
 //!   accepting for a short back-off instead, and never exits;
 //! - the connection died in the queue (`ECONNABORTED`, `EPROTO`, ...): skip it.
+//!
+//! **Deferred accept (Linux).** By default the kernel hands a connection to `accept`
+//! as soon as its handshake completes, although an HTTP client's first bytes are
+//! still on their way: the server then pays a loop turn and an `epoll_ctl` to wait
+//! for them. [`defer_accept`] sets `TCP_DEFER_ACCEPT`, so the kernel keeps the
+//! half-made connection to itself until data arrives (or the period ends, after
+//! which it is handed over anyway). A connection that `accept` returns then almost
+//! always has its request waiting, and the loop reads it at once (see
+//! `Server::add_connection`). A client that connects and stays silent costs the
+//! kernel a small request socket instead of costing the server a slot.
 
 use std::io;
 use std::net::SocketAddr;
@@ -26,6 +36,42 @@ pub fn bind(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
     Ok(TcpListener::from_std(socket.into()))
+}
+
+/// Ask the kernel to hold new connections until their first data arrives, for at
+/// most about `secs` seconds (rounded up to its SYN-ACK retransmission schedule).
+/// Linux only; elsewhere it fails with [`io::ErrorKind::Unsupported`].
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn defer_accept(listener: &TcpListener, secs: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let value = libc::c_int::try_from(secs).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `setsockopt` reads exactly `optlen` bytes from `optval`, which points
+    // to `value`, a live `c_int` on this stack frame, and `optlen` is its size. The
+    // fd is the listener's, open for the whole call because we borrow the listener.
+    let result = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            std::ptr::from_ref(&value).cast::<libc::c_void>(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Ask the kernel to hold new connections until their first data arrives: only
+/// Linux has `TCP_DEFER_ACCEPT`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn defer_accept(_listener: &TcpListener, _secs: u32) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "TCP_DEFER_ACCEPT is Linux only",
+    ))
 }
 
 /// The outcome of one `accept`.
@@ -87,6 +133,39 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    /// With the option set, a connection that sends nothing is not handed to
+    /// `accept` (within the 1 s period); one that sends is, with its data waiting.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn a_deferred_listener_hands_over_only_connections_with_data() {
+        use std::io::{Read, Write};
+        use std::time::{Duration, Instant};
+        let listener = bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        defer_accept(&listener, 1).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _silent = std::net::TcpStream::connect(addr).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            matches!(accept(&listener), Accepted::Drained),
+            "a silent connection was handed over"
+        );
+        let mut speaking = std::net::TcpStream::connect(addr).unwrap();
+        speaking.write_all(b"GET").unwrap();
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let mut stream = loop {
+            match accept(&listener) {
+                Accepted::Stream(stream, _) => break stream,
+                Accepted::Drained if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        let mut first = [0u8; 3];
+        assert_eq!(stream.read(&mut first).unwrap(), 3, "no data waiting");
+        assert_eq!(&first, b"GET");
     }
 
     #[test]

@@ -57,6 +57,24 @@ const SIGNALS: Token = Token(usize::MAX - 2);
 
 /// File descriptors kept free for the listener, poll, waker, signals, logs.
 pub const RESERVED_FDS: usize = 32;
+/// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
+fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
+    if secs == 0 {
+        return false;
+    }
+    match listener::defer_accept(listener, secs) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            debug!("deferred accept unavailable: {e}");
+            false
+        }
+        Err(e) => {
+            warn!("cannot defer accept ({e}); new connections wait for their first event");
+            false
+        }
+    }
+}
+
 /// How long accepting pauses after `EMFILE`/`ENFILE`.
 const ACCEPT_BACKOFF_MS: u64 = 100;
 /// At most one fd-exhaustion warning per this many milliseconds.
@@ -81,6 +99,8 @@ pub struct Server {
     accept_paused_until: Option<u64>,
     /// The connection cap was hit; accept again when a slot frees.
     at_cap: bool,
+    /// The kernel defers accept until data arrives, so read a connection at accept.
+    read_at_accept: bool,
     last_fd_warning: Option<u64>,
     next_tick: u64,
     next_stats: Option<u64>,
@@ -98,6 +118,7 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = listener::bind(config.bind, config.backlog)?;
         let local_addr = listener.local_addr()?;
+        let read_at_accept = defer_accept(&listener, config.defer_accept);
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKER)?;
@@ -121,6 +142,7 @@ impl Server {
             to_close: Vec::new(),
             accept_paused_until: None,
             at_cap: false,
+            read_at_accept,
             last_fd_warning: None,
             next_stats: config.stats_interval.map(|d| d.as_millis() as u64),
             stats_requests_before: 0,
@@ -376,30 +398,53 @@ impl Server {
         }
     }
 
-    fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
-        let entry = self.connections.vacant_entry();
-        let key = entry.key();
-        // Readable only: a new socket is writable at once, and asking for that edge
-        // would cost every connection an event that says nothing. Writable interest
-        // is added once, by `watch_writable`, if a response ever does not fit.
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(&mut stream, Token(key), Interest::READABLE)
-        {
-            warn!("cannot register a connection: {e}");
-            return;
-        }
-        entry.insert(Connection::new(
-            stream,
-            self.shared.now,
-            &self.shared.timeouts,
-        ));
+    /// A new connection: served at once if its request is (likely) already here,
+    /// then registered unless it is already done.
+    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+        // The key `insert` will use: the token this connection's events will carry.
+        let key = self.connections.vacant_key();
+        let mut conn = Connection::new(stream, self.shared.now, &self.shared.timeouts);
         self.shared.stats.connections += 1;
         debug!(
             "conn {key}: accepted from {peer} ({} open)",
-            self.connections.len()
+            self.connections.len() + 1
         );
+        // With deferred accept the kernel handed this socket over because its first
+        // bytes arrived: read them now rather than after a turn of the loop. A
+        // `Connection: close` request is then answered and closed before the socket
+        // is ever registered. Without it, the read would nearly always find nothing.
+        let next = if self.read_at_accept {
+            trace!("conn {key}: reading at accept");
+            conn.ready(&mut self.shared.context(key), Readiness::FRESH)
+        } else {
+            Next::Keep
+        };
+        if next == Next::Close {
+            debug!("conn {key}: closed ({} open)", self.connections.len());
+            return;
+        }
+        // Readable only: a new socket is writable at once, and asking for that edge
+        // would cost every connection an event that says nothing. Writable interest
+        // is added only if a response does not fit, here or later by `watch_writable`.
+        // Registering after the read loses nothing: epoll and kqueue report
+        // readiness that is already there when an fd is added.
+        let interest = if conn.needs_writable_interest() {
+            conn.writable_interest_added();
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(conn.stream_mut(), Token(key), interest)
+        {
+            warn!("conn {key}: cannot register: {e}");
+            return;
+        }
+        let inserted = self.connections.insert(conn);
+        debug_assert_eq!(inserted, key);
+        self.apply(Token(key), next);
     }
 
     fn back_off_accepting(&mut self, error: io::Error) {

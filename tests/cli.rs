@@ -136,6 +136,7 @@ mod flags {
             "--content-type",
             "--max-connections",
             "--backlog",
+            "--defer-accept",
         ] {
             assert!(
                 stdout.contains(flag),
@@ -167,6 +168,9 @@ mod flags {
         for args in [
             &["--backlog", "x"][..],
             &["--backlog", "0"],
+            &["--defer-accept", "-1"],
+            &["--defer-accept", "3601"],
+            &["--defer-accept", "0.5"],
             &["--header-timeout", "-1"],
             &["--header-timeout=-1"],
             &["--keep-alive-timeout", "soon"],

@@ -400,7 +400,12 @@ fn fd_exhaustion_pauses_accepts_without_spinning() {
     let _serial = serial();
     const CLIENTS: usize = 300;
     // A cap far above the fd limit, so accept itself runs out of descriptors.
-    let mut server = Proc::spawn(&["--max-connections", "1000"], Some(64));
+    // No deferred accept: the clients below connect and stay silent on purpose, and
+    // the server must accept them (and run out of descriptors) while they do.
+    let mut server = Proc::spawn(
+        &["--max-connections", "1000", "--defer-accept", "0"],
+        Some(64),
+    );
     let addr = server.addr;
     assert_eq!(roundtrip(addr, GET).status, 200);
     let cpu_before = server.cpu_time();

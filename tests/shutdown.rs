@@ -156,7 +156,12 @@ fn new_connections_are_refused_once_shutdown_begins() {
 
 #[test]
 fn idle_keep_alive_connections_are_closed_at_shutdown() {
-    let running = start(|c| c.shutdown_timeout = Duration::from_secs(30));
+    // No deferred accept: the silent client below must be a connection the server
+    // accepted, not one the kernel still holds for want of data.
+    let running = start(|c| {
+        c.shutdown_timeout = Duration::from_secs(30);
+        c.defer_accept = 0;
+    });
     let addr = running.addr();
     let mut idle: Vec<Reader> = (0..3).map(|_| Reader::new(connect(addr))).collect();
     for client in &mut idle {

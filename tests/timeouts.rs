@@ -159,7 +159,12 @@ fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
 #[test]
 fn a_connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
     let keep_alive = ms(600);
-    let running = start(|c| c.keep_alive_timeout = keep_alive);
+    // Without deferred accept, so the server holds the silent connection from the
+    // start (with it, the kernel does; see the next test).
+    let running = start(|c| {
+        c.keep_alive_timeout = keep_alive;
+        c.defer_accept = 0;
+    });
     let mut stream = connect(running.addr());
     let connected = Instant::now();
     assert_open_for(&mut stream, keep_alive / 2, "fresh connection");
@@ -169,6 +174,39 @@ fn a_connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
         eof - connected,
         keep_alive - ms(100),
         keep_alive + SLACK,
+        "silent connection closed",
+    );
+}
+
+/// With deferred accept (the default) the kernel holds a silent connection for the
+/// deferral period (1 s: until its first SYN-ACK retransmission is acknowledged),
+/// then hands it over; from then on the keep-alive timeout applies as usual. A
+/// request sent after that period is served like any other.
+#[test]
+fn a_silent_connection_under_deferred_accept_is_handed_over_then_timed_out() {
+    let keep_alive = ms(600);
+    let running = start(|c| {
+        c.keep_alive_timeout = keep_alive;
+        c.defer_accept = 1;
+    });
+    let mut silent = connect(running.addr());
+    let mut late = Reader::new(connect(running.addr()));
+    let connected = Instant::now();
+    // Longer than keep-alive: without deferral the server would have closed it.
+    assert_open_for(
+        &mut silent,
+        keep_alive + ms(300),
+        "silent, deferred connection",
+    );
+    thread::sleep(ms(1500).saturating_sub(connected.elapsed()));
+    late.send(GET);
+    assert_eq!(late.response(false).status, 200);
+    let (got, eof) = read_until_eof(&mut silent, ms(6000));
+    assert!(got.is_empty());
+    assert_between(
+        eof - connected,
+        keep_alive + ms(900),
+        keep_alive + ms(3000) + SLACK,
         "silent connection closed",
     );
 }

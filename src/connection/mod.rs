@@ -117,6 +117,17 @@ pub struct Readiness {
     pub read_closed: bool,
 }
 
+impl Readiness {
+    /// A socket just accepted after its first bytes arrived (deferred accept): data
+    /// waits, and an empty send buffer has room. Whether the peer already sent its
+    /// FIN is unknown; a read that returns 0 finds out.
+    pub const FRESH: Readiness = Readiness {
+        readable: true,
+        writable: true,
+        read_closed: false,
+    };
+}
+
 impl fmt::Display for Readiness {
     /// `event: readable writable`, or `deferred turn` when nothing was reported.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
