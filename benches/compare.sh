@@ -23,7 +23,10 @@
 #   DURATION=5        seconds per wrk run
 #   ROUNDS=1          repeat everything; tables then show min–max over rounds
 #   LOADS="ka100 ka10k pipe16 close idle"   subset, in that order
-#   SERVERS="hello-reactor nginx floor"     subset
+#   SERVERS="hello-reactor nginx floor"     subset; add floor-hello for the floor sending
+#                     hello-reactor's exact 153-byte response (same syscalls as the
+#                     floor, hello-reactor's bytes): it separates what the longer
+#                     response costs the client from what the server costs
 #   IDLE_CONNS=10000  connections held by the idle load
 #   HELLO_ARGS=""     extra flags for hello-reactor (e.g. "--backlog 4096")
 #   SHARED=../shared/bench   where floor.c, nginx.conf and pipeline.lua live
@@ -57,7 +60,7 @@ for l in $LOADS; do
     case $l in ka100 | ka10k | pipe16 | close | idle) ;; *) die "unknown load '$l' (ka100 ka10k pipe16 close idle)" ;; esac
 done
 for s in $SERVERS; do
-    case $s in hello-reactor | nginx | floor) ;; *) die "unknown server '$s' (hello-reactor nginx floor)" ;; esac
+    case $s in hello-reactor | nginx | floor | floor-hello) ;; *) die "unknown server '$s' (hello-reactor nginx floor floor-hello)" ;; esac
 done
 
 # ---------------------------------------------------------------- tools
@@ -191,6 +194,29 @@ prepare_floor() {
     AVAILABLE[floor]=1
 }
 
+# hello-reactor's default response with the Date frozen, as a C string literal.
+HELLO_RESPONSE='HTTP/1.1 200 OK\r\nServer: hello-reactor\r\nDate: Mon, 23 Nov 2026 21:50:00 GMT\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nHello, World!'
+FLOOR_HELLO_BIN=$TMP/floor-hello
+prepare_floor_hello() {
+    if [[ ! -f $SHARED/floor.c ]] || ! command -v gcc >/dev/null; then
+        log "SKIPPING floor-hello: needs $SHARED/floor.c and gcc"
+        return
+    fi
+    # sed would turn the literal's \r\n escapes into bytes: double its backslashes.
+    sed "s|^static const char RESP\[\] = .*|static const char RESP[] = \"${HELLO_RESPONSE//\\/\\\\}\";|" \
+        "$SHARED/floor.c" >"$TMP/floor-hello.c"
+    if ! grep -q 'Server: hello-reactor' "$TMP/floor-hello.c"; then
+        log "SKIPPING floor-hello: floor.c has no 'static const char RESP[] = ...' line to replace"
+        return
+    fi
+    if ! gcc -O2 -D_GNU_SOURCE -o "$FLOOR_HELLO_BIN" "$TMP/floor-hello.c" 2>"$TMP/floor-hello-build.log"; then
+        log "SKIPPING floor-hello: gcc failed:"
+        sed 's/^/    /' "$TMP/floor-hello-build.log" >&2
+        return
+    fi
+    AVAILABLE[floor-hello]=1
+}
+
 SERVER_PID=
 start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
     local name=$1 port=$2
@@ -208,6 +234,9 @@ start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
         ;;
     floor)
         taskset -c 0 "$FLOOR_BIN" "$port" >"$TMP/$name.log" 2>&1 &
+        ;;
+    floor-hello)
+        taskset -c 0 "$FLOOR_HELLO_BIN" "$port" >"$TMP/$name.log" 2>&1 &
         ;;
     esac
     SERVER_PID=$!
@@ -445,6 +474,7 @@ for s in $SERVERS; do
     hello-reactor) prepare_hello ;;
     nginx) prepare_nginx ;;
     floor) prepare_floor ;;
+    floor-hello) prepare_floor_hello ;;
     esac
 done
 RUN_SERVERS=()
@@ -458,7 +488,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     log "round $round/$ROUNDS"
     for load in $LOADS; do
         for name in "${RUN_SERVERS[@]}"; do
-            if [[ $load == close && $name == floor ]]; then
+            if [[ $load == close && $name == floor* ]]; then
                 continue # the floor never closes a connection
             fi
             port=$(free_port)
@@ -518,6 +548,16 @@ def span(values, fmt):
     return fmt(lo) if fmt(lo) == fmt(hi) else "%s–%s" % (fmt(lo), fmt(hi))
 
 
+def median_span(values, fmt):
+    """The median first (one slow round must not decide a verdict), then the range."""
+    if len(values) < 3:
+        return span(values, fmt)
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return "%s (%s)" % (fmt(median), span(values, fmt))
+
+
 rps = collections.defaultdict(dict)  # (load, server) -> {round: req/s}
 cpu = collections.defaultdict(dict)  # (load, server) -> {round: µs/req}
 errs = collections.defaultdict(int)
@@ -549,7 +589,7 @@ if wrk_loads:
     for load in wrk_loads:
         for server in servers:
             key = (load, server)
-            if load == "close" and server == "floor":
+            if load == "close" and server.startswith("floor"):
                 print("| %s | %s | %s | %s | %s |" % (NAMES[load], server, DASH, DASH, DASH))
                 continue
             e = str(errs[key])
@@ -563,9 +603,10 @@ if wrk_loads:
     print()
 
     if "hello-reactor" in servers and len(servers) > 1:
-        others = [s for s in ("floor", "nginx") if s in servers]
+        others = [s for s in ("floor", "floor-hello", "nginx") if s in servers]
         print("Ratios, hello-reactor ÷ other, each from runs of the same round "
-              "(CPU/req: lower is better, req/s: higher is better):")
+              "(CPU/req: lower is better, req/s: higher is better; "
+              "from 3 rounds on: median (min–max)):")
         print()
         head = ["load"] + ["CPU/req ÷ %s" % o for o in others] + ["req/s ÷ %s" % o for o in others]
         print("| " + " | ".join(head) + " |")
@@ -576,7 +617,7 @@ if wrk_loads:
                 for other in others:
                     mine, theirs = table[(load, "hello-reactor")], table[(load, other)]
                     ratios = [mine[r] / theirs[r] for r in mine if r in theirs and theirs[r] > 0]
-                    cells.append(span(ratios, lambda v: "%.2f" % v))
+                    cells.append(median_span(ratios, lambda v: "%.2f" % v))
             print("| " + " | ".join(cells) + " |")
         print()
 
@@ -596,7 +637,7 @@ if idle:
         print("| %s | %s | %s%s | %s kB | %s kB | %s |" % (server, held, failed, note, before, after, b))
     print()
     if "hello-reactor" in per:
-        for other in ("floor", "nginx"):
+        for other in ("floor", "floor-hello", "nginx"):
             if per.get(other):
                 mine, theirs = per["hello-reactor"], per[other]
                 if min(theirs) > 0:
