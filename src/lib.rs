@@ -57,8 +57,12 @@
 //!   the end of an accept back-off, the shutdown deadline and the next stats line.
 //!   With no connections and none of those pending it is infinite (`epoll_wait(...,
 //!   -1)`), and when a connection has deferred work (rule 6) it is zero.
-//! - *A new connection is registered readable only*, and read on its first readable
-//!   event. A new socket has room to send, so asking for writable events at once
+//! - *A new connection is read at once if the kernel deferred its accept*, else on
+//!   its first readable event. With `TCP_DEFER_ACCEPT` (Linux, `--defer-accept`)
+//!   `accept` returns a connection only once its first bytes are there, so reading
+//!   it at once saves a turn of the loop, and a `Connection: close` request is
+//!   answered and closed before the socket is ever registered ([`listener`]).
+//! - *A new connection is registered readable only.* A new socket has room to send, so asking for writable events at once
 //!   would cost every connection an event that says nothing (on a `Connection:
 //!   close` load, twice the `epoll_wait` calls per request). The first time output
 //!   does not fit in the socket, the loop adds writable interest with one

@@ -8,7 +8,8 @@
 //!            |                                                              |
 //!   read the clock once; patch Date if the second changed                   |
 //!            |                                                              |
-//!   for each event:  LISTENER -> accept until WouldBlock (or the cap)       |
+//!   for each event:  LISTENER -> accept until WouldBlock (or the cap);      |
+//!                                serve each new one at once if deferred     |
 //!                    WAKER    -> shutdown/stop asked by another thread      |
 //!                    SIGNALS  -> SIGTERM/SIGINT: graceful shutdown          |
 //!                    conn     -> look the token up again; ready() -> Next   |
