@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use log::{debug, info, trace, warn};
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
@@ -47,10 +47,15 @@ use slab::Slab;
 
 use crate::config::Config;
 use crate::connection::{Connection, Next, Readiness};
-use crate::handle::{Control, Request, Running, ServerHandle};
-use crate::listener::{self, Accepted};
+use crate::handle::{Control, Running, ServerHandle};
+use crate::listener;
 use crate::shared::{Clock, Shared};
 use crate::stats::Summary;
+
+mod accept;
+mod shutdown;
+
+use accept::{default_max_connections, defer_accept};
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
@@ -58,28 +63,6 @@ const SIGNALS: Token = Token(usize::MAX - 2);
 
 /// File descriptors kept free for the listener, poll, waker, signals, logs.
 pub const RESERVED_FDS: usize = 32;
-/// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
-fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
-    if secs == 0 {
-        return false;
-    }
-    match listener::defer_accept(listener, secs) {
-        Ok(()) => true,
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-            debug!("deferred accept unavailable: {e}");
-            false
-        }
-        Err(e) => {
-            warn!("cannot defer accept ({e}); new connections wait for their first event");
-            false
-        }
-    }
-}
-
-/// How long accepting pauses after `EMFILE`/`ENFILE`.
-const ACCEPT_BACKOFF_MS: u64 = 100;
-/// At most one fd-exhaustion warning per this many milliseconds.
-const FD_WARNING_EVERY_MS: u64 = 5_000;
 
 /// A bound server, ready to [`run`](Server::run) or [`spawn`](Server::spawn).
 pub struct Server {
@@ -378,142 +361,6 @@ impl Server {
         self.to_close = to_close;
     }
 
-    fn accept_all(&mut self) {
-        while self.accept_paused_until.is_none() {
-            let Some(listener) = self.listener.as_ref() else {
-                return;
-            };
-            if self.connections.len() >= self.max_connections {
-                if !self.at_cap {
-                    debug!("at {} connections: not accepting", self.max_connections);
-                }
-                self.at_cap = true;
-                return;
-            }
-            match listener::accept(listener) {
-                Accepted::Stream(stream, peer) => self.add_connection(stream, peer),
-                Accepted::Drained => return,
-                Accepted::Exhausted(e) => self.back_off_accepting(e),
-                Accepted::Skipped(e) => debug!("accept: {e}"),
-            }
-        }
-    }
-
-    /// A new connection: served at once if its request is (likely) already here,
-    /// then registered unless it is already done.
-    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
-        // The key `insert` will use: the token this connection's events will carry.
-        let key = self.connections.vacant_key();
-        let mut conn = Connection::new(stream, self.shared.now, &self.shared.timeouts);
-        self.shared.stats.connections += 1;
-        debug!(
-            "conn {key}: accepted from {peer} ({} open)",
-            self.connections.len() + 1
-        );
-        // With deferred accept the kernel handed this socket over because its first
-        // bytes arrived: read them now rather than after a turn of the loop. A
-        // `Connection: close` request is then answered and closed before the socket
-        // is ever registered. Without it, the read would nearly always find nothing.
-        let next = if self.read_at_accept {
-            trace!("conn {key}: reading at accept");
-            conn.ready(&mut self.shared.context(key), Readiness::FRESH)
-        } else {
-            Next::Keep
-        };
-        if next == Next::Close {
-            debug!("conn {key}: closed ({} open)", self.connections.len());
-            return;
-        }
-        // Readable only: a new socket is writable at once, and asking for that edge
-        // would cost every connection an event that says nothing. Writable interest
-        // is added only if a response does not fit, here or later by `watch_writable`.
-        // Registering after the read loses nothing: epoll and kqueue report
-        // readiness that is already there when an fd is added.
-        let interest = if conn.needs_writable_interest() {
-            conn.writable_interest_added();
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(conn.stream_mut(), Token(key), interest)
-        {
-            warn!("conn {key}: cannot register: {e}");
-            return;
-        }
-        let inserted = self.connections.insert(conn);
-        debug_assert_eq!(inserted, key);
-        self.apply(Token(key), next);
-    }
-
-    fn back_off_accepting(&mut self, error: io::Error) {
-        let now = self.shared.now;
-        self.shared.stats.accept_fd_exhausted += 1;
-        self.accept_paused_until = Some(now + ACCEPT_BACKOFF_MS);
-        let quiet = self
-            .last_fd_warning
-            .is_some_and(|at| now < at + FD_WARNING_EVERY_MS);
-        if !quiet {
-            self.last_fd_warning = Some(now);
-            warn!(
-                "accept: {error}; pausing accepts for {ACCEPT_BACKOFF_MS} ms ({} open connections, {} times so far)",
-                self.connections.len(),
-                self.shared.stats.accept_fd_exhausted
-            );
-        }
-    }
-
-    fn on_wake(&mut self) {
-        match self.control.request() {
-            Request::None => {}
-            Request::Shutdown => self.begin_shutdown("shutdown requested"),
-            Request::Stop => self.stop_now = true,
-        }
-    }
-
-    fn on_signals(&mut self) {
-        let Some(signals) = self.signals.as_mut() else {
-            return;
-        };
-        let received: Vec<i32> = signals.pending().collect();
-        for signal in received {
-            let name = if signal == SIGINT {
-                "SIGINT"
-            } else {
-                "SIGTERM"
-            };
-            self.begin_shutdown(name);
-        }
-    }
-
-    /// Stop accepting, close idle connections, let busy ones finish; a second call
-    /// stops at once.
-    fn begin_shutdown(&mut self, why: &str) {
-        if self.shutdown_deadline.is_some() {
-            info!("{why} again: stopping now");
-            self.stop_now = true;
-            return;
-        }
-        info!(
-            "{why}: closing the listener, draining {} connections (up to {:?})",
-            self.connections.len(),
-            self.shutdown_timeout
-        );
-        if let Some(mut listener) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut listener);
-        }
-        self.shared.draining = true;
-        self.shutdown_deadline = Some(self.shared.now + self.shutdown_timeout.as_millis() as u64);
-        for (key, conn) in self.connections.iter_mut() {
-            if conn.begin_drain(&mut self.shared.context(key)) == Next::Close {
-                self.to_close.push(key);
-            }
-        }
-        self.close_marked();
-    }
-
     fn log_stats(&mut self) {
         let Some(interval) = self.stats_interval else {
             return;
@@ -530,13 +377,4 @@ impl Server {
         self.stats_requests_before = stats.requests;
         self.next_stats = Some(self.shared.now + interval.as_millis() as u64);
     }
-}
-
-/// As many connections as the fd soft limit allows, less [`RESERVED_FDS`].
-fn default_max_connections() -> usize {
-    let soft = crate::fdlimit::current_soft_limit().unwrap_or(1024);
-    usize::try_from(soft)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(RESERVED_FDS)
-        .max(1)
 }

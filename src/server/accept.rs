@@ -1,0 +1,142 @@
+//! Accepting: drain the listener, serve a new connection at once when the kernel
+//! deferred its accept, register the rest, and back off when descriptors run out.
+//!
+//! The order inside `add_connection` is the point of this file: a connection is read
+//! (when its request is already there) *before* it is registered, because a
+//! `Connection: close` request answered then needs no registration at all, and
+//! registering after the read loses nothing: epoll and kqueue report readiness that
+//! is already there when an fd is added.
+
+use std::io;
+use std::net::SocketAddr;
+
+use log::{debug, trace, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Token};
+
+use super::{RESERVED_FDS, Server};
+use crate::connection::{Connection, Next, Readiness};
+use crate::listener::{self, Accepted};
+
+/// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
+pub(super) fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
+    if secs == 0 {
+        return false;
+    }
+    match listener::defer_accept(listener, secs) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            debug!("deferred accept unavailable: {e}");
+            false
+        }
+        Err(e) => {
+            warn!("cannot defer accept ({e}); new connections wait for their first event");
+            false
+        }
+    }
+}
+
+/// How long accepting pauses after `EMFILE`/`ENFILE`.
+const ACCEPT_BACKOFF_MS: u64 = 100;
+/// At most one fd-exhaustion warning per this many milliseconds.
+const FD_WARNING_EVERY_MS: u64 = 5_000;
+
+impl Server {
+    /// Accept until the queue is empty, the connection cap is reached or the
+    /// process runs out of descriptors.
+    pub(super) fn accept_all(&mut self) {
+        while self.accept_paused_until.is_none() {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            if self.connections.len() >= self.max_connections {
+                if !self.at_cap {
+                    debug!("at {} connections: not accepting", self.max_connections);
+                }
+                self.at_cap = true;
+                return;
+            }
+            match listener::accept(listener) {
+                Accepted::Stream(stream, peer) => self.add_connection(stream, peer),
+                Accepted::Drained => return,
+                Accepted::Exhausted(e) => self.back_off_accepting(e),
+                Accepted::Skipped(e) => debug!("accept: {e}"),
+            }
+        }
+    }
+
+    /// A new connection: served at once if its request is (likely) already here,
+    /// then registered unless it is already done.
+    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+        // The key `insert` will use: the token this connection's events will carry.
+        let key = self.connections.vacant_key();
+        let mut conn = Connection::new(stream, self.shared.now, &self.shared.timeouts);
+        self.shared.stats.connections += 1;
+        debug!(
+            "conn {key}: accepted from {peer} ({} open)",
+            self.connections.len() + 1
+        );
+        // With deferred accept the kernel handed this socket over because its first
+        // bytes arrived: read them now rather than after a turn of the loop. A
+        // `Connection: close` request is then answered and closed before the socket
+        // is ever registered. Without it, the read would nearly always find nothing.
+        let next = if self.read_at_accept {
+            trace!("conn {key}: reading at accept");
+            conn.ready(&mut self.shared.context(key), Readiness::FRESH)
+        } else {
+            Next::Keep
+        };
+        if next == Next::Close {
+            debug!("conn {key}: closed ({} open)", self.connections.len());
+            return;
+        }
+        // Readable only: a new socket is writable at once, and asking for that edge
+        // would cost every connection an event that says nothing. Writable interest
+        // is added only if a response does not fit, here or later by `watch_writable`.
+        // Registering after the read loses nothing: epoll and kqueue report
+        // readiness that is already there when an fd is added.
+        let interest = if conn.needs_writable_interest() {
+            conn.writable_interest_added();
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(conn.stream_mut(), Token(key), interest)
+        {
+            warn!("conn {key}: cannot register: {e}");
+            return;
+        }
+        let inserted = self.connections.insert(conn);
+        debug_assert_eq!(inserted, key);
+        self.apply(Token(key), next);
+    }
+
+    fn back_off_accepting(&mut self, error: io::Error) {
+        let now = self.shared.now;
+        self.shared.stats.accept_fd_exhausted += 1;
+        self.accept_paused_until = Some(now + ACCEPT_BACKOFF_MS);
+        let quiet = self
+            .last_fd_warning
+            .is_some_and(|at| now < at + FD_WARNING_EVERY_MS);
+        if !quiet {
+            self.last_fd_warning = Some(now);
+            warn!(
+                "accept: {error}; pausing accepts for {ACCEPT_BACKOFF_MS} ms ({} open connections, {} times so far)",
+                self.connections.len(),
+                self.shared.stats.accept_fd_exhausted
+            );
+        }
+    }
+}
+
+/// As many connections as the fd soft limit allows, less [`RESERVED_FDS`].
+pub(super) fn default_max_connections() -> usize {
+    let soft = crate::fdlimit::current_soft_limit().unwrap_or(1024);
+    usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(RESERVED_FDS)
+        .max(1)
+}
