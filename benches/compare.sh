@@ -176,30 +176,36 @@ nginx_conf() { # port -> path of the config
     echo "$conf"
 }
 
+# compile_floor NAME SOURCE: build a floor variant into $TMP/NAME, or say why not.
+compile_floor() {
+    local name=$1 source=$2
+    if ! command -v gcc >/dev/null; then
+        log "SKIPPING $name: gcc not found (apt-get install gcc)"
+        return 1
+    fi
+    if ! gcc -O2 -D_GNU_SOURCE -o "$TMP/$name" "$source" 2>"$TMP/$name-build.log"; then
+        log "SKIPPING $name: gcc failed:"
+        sed 's/^/    /' "$TMP/$name-build.log" >&2
+        return 1
+    fi
+    AVAILABLE[$name]=1
+}
+
 FLOOR_BIN=$TMP/floor
 prepare_floor() {
     if [[ ! -f $SHARED/floor.c ]]; then
         log "SKIPPING floor: $SHARED/floor.c not found"
         return
     fi
-    if ! command -v gcc >/dev/null; then
-        log "SKIPPING floor: gcc not found (apt-get install gcc)"
-        return
-    fi
-    if ! gcc -O2 -D_GNU_SOURCE -o "$FLOOR_BIN" "$SHARED/floor.c" 2>"$TMP/floor-build.log"; then
-        log "SKIPPING floor: gcc failed:"
-        sed 's/^/    /' "$TMP/floor-build.log" >&2
-        return
-    fi
-    AVAILABLE[floor]=1
+    compile_floor floor "$SHARED/floor.c" || true
 }
 
 # hello-reactor's default response with the Date frozen, as a C string literal.
 HELLO_RESPONSE='HTTP/1.1 200 OK\r\nServer: hello-reactor\r\nDate: Mon, 23 Nov 2026 21:50:00 GMT\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nHello, World!'
 FLOOR_HELLO_BIN=$TMP/floor-hello
 prepare_floor_hello() {
-    if [[ ! -f $SHARED/floor.c ]] || ! command -v gcc >/dev/null; then
-        log "SKIPPING floor-hello: needs $SHARED/floor.c and gcc"
+    if [[ ! -f $SHARED/floor.c ]]; then
+        log "SKIPPING floor-hello: $SHARED/floor.c not found"
         return
     fi
     # sed would turn the literal's \r\n escapes into bytes: double its backslashes.
@@ -209,12 +215,7 @@ prepare_floor_hello() {
         log "SKIPPING floor-hello: floor.c has no 'static const char RESP[] = ...' line to replace"
         return
     fi
-    if ! gcc -O2 -D_GNU_SOURCE -o "$FLOOR_HELLO_BIN" "$TMP/floor-hello.c" 2>"$TMP/floor-hello-build.log"; then
-        log "SKIPPING floor-hello: gcc failed:"
-        sed 's/^/    /' "$TMP/floor-hello-build.log" >&2
-        return
-    fi
-    AVAILABLE[floor-hello]=1
+    compile_floor floor-hello "$TMP/floor-hello.c" || true
 }
 
 SERVER_PID=
