@@ -62,14 +62,15 @@
 //!   `accept` returns a connection only once its first bytes are there, so reading
 //!   it at once saves a turn of the loop, and a `Connection: close` request is
 //!   answered and closed before the socket is ever registered ([`listener`]).
-//! - *A new connection is registered readable only.* A new socket has room to send, so asking for writable events at once
-//!   would cost every connection an event that says nothing (on a `Connection:
-//!   close` load, twice the `epoll_wait` calls per request). The first time output
-//!   does not fit in the socket, the loop adds writable interest with one
-//!   `reregister` and keeps it: edge-triggered, it costs nothing while there is
-//!   room, and `reregister` reports readiness that is already there, so no edge is
-//!   lost. Nor is a new connection read before its first event: under load that
-//!   read found nothing for 99.6% of connections, a failed `recvfrom` each.
+//!   Without deferral the read at accept is skipped: under load it found nothing
+//!   for 99.6% of connections, a failed `recvfrom` each.
+//! - *A new connection is registered readable only.* A new socket has room to
+//!   send, so asking for writable events at once would cost every connection an
+//!   event that says nothing (on a `Connection: close` load, twice the
+//!   `epoll_wait` calls per request). The first time output does not fit in the
+//!   socket, the loop adds writable interest with one `reregister` and keeps it:
+//!   edge-triggered, it costs nothing while there is room, and `reregister` reports
+//!   readiness that is already there, so no edge is lost.
 //!
 //! ## 2. Tokens: a slab key, looked up again for every event
 //!
