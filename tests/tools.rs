@@ -229,6 +229,8 @@ mod browser {
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
+                // A container's small /dev/shm would otherwise crash the renderer.
+                "--disable-dev-shm-usage",
                 "--disable-quic",
                 "--no-first-run",
                 "--disable-background-networking",
