@@ -282,7 +282,10 @@
 //!   [`READS_PER_TURN`](connection::READS_PER_TURN) times per call, then returns
 //!   `Next::Yield`. The loop calls it again once every other event of the turn has
 //!   been handled, and `poll` does not sleep while any connection has yielded. A
-//!   client that sends without pause cannot starve the others.
+//!   client that sends without pause cannot starve the others. The listener has
+//!   a budget too: [`ACCEPTS_PER_TURN`](server::ACCEPTS_PER_TURN) connections at a
+//!   time (each read and answered at once under deferred accept), then it waits on
+//!   the same deferred list, so a crowd of new clients cannot hold up the open ones.
 //!
 //! ## 7. Timers: one deadline per connection, one coarse sweep
 //!

@@ -55,6 +55,7 @@ use crate::stats::Summary;
 mod accept;
 mod shutdown;
 
+pub use accept::ACCEPTS_PER_TURN;
 use accept::{default_max_connections, defer_accept};
 
 const LISTENER: Token = Token(usize::MAX);
@@ -75,8 +76,10 @@ pub struct Server {
     clock: Clock,
     control: Arc<Control>,
     signals: Option<Signals>,
-    /// Connections whose budget ran out last turn.
+    /// Connections whose budget ran out last turn, and `LISTENER` if accepting did.
     deferred: Vec<Token>,
+    /// `LISTENER` is on the deferred list.
+    accept_queued: bool,
     /// Scratch list of keys to close after a sweep.
     to_close: Vec<usize>,
     /// Accepting is paused until this time (fd exhaustion back-off).
@@ -123,6 +126,7 @@ impl Server {
             control: Arc::new(Control::new(waker)),
             signals: None,
             deferred: Vec::new(),
+            accept_queued: false,
             to_close: Vec::new(),
             accept_paused_until: None,
             at_cap: false,
@@ -301,6 +305,11 @@ impl Server {
     fn run_deferred(&mut self) {
         let mut deferred = std::mem::take(&mut self.deferred);
         for token in deferred.drain(..) {
+            if token == LISTENER {
+                self.accept_queued = false;
+                self.accept_all();
+                continue;
+            }
             if let Some(conn) = self.connections.get_mut(token.0) {
                 conn.unqueue();
             }

@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 use common::{
     GET, Reader, connect, eventually, first_line_addr, roundtrip, signal, start, wait_exit,
 };
+use hello_reactor::server::ACCEPTS_PER_TURN;
 use socket2::SockRef;
+
+const CLOSE_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -347,6 +350,69 @@ fn a_flooding_connection_does_not_starve_others() {
         "the flood was not being served while the other client was"
     );
     running.stop().unwrap();
+}
+
+/// A crowd of new clients cannot hold up the connections the server already has:
+/// accepting stops after `ACCEPTS_PER_TURN` connections and goes on after the events
+/// that are waiting. The binary is stopped (SIGSTOP) while a crowd connects and sends
+/// `Connection: close` requests, then an established client sends a request; when the
+/// binary resumes, the established client must be answered before the crowd is, and
+/// the whole crowd must be answered too.
+#[test]
+fn a_crowd_of_new_clients_does_not_hold_up_an_established_one() {
+    let _serial = serial();
+    const CROWD: usize = 1000;
+    const _: () = assert!(
+        ACCEPTS_PER_TURN * 4 <= CROWD,
+        "the crowd is several batches"
+    );
+    let _ = rlimit::increase_nofile_limit(CROWD as u64 + 200);
+    let server = Proc::spawn(&["--backlog", "2048"], None);
+    let addr = server.addr;
+    let mut established = Reader::new(connect(addr));
+    established.send(GET);
+    assert_eq!(established.response(false).status, 200);
+
+    signal(&server.child, "STOP");
+    // The kernel completes the handshakes and queues the requests while the server
+    // is stopped.
+    let crowd: Vec<TcpStream> = (0..CROWD)
+        .map(|_| {
+            let mut client = TcpStream::connect(addr).unwrap();
+            client.write_all(CLOSE_GET).unwrap();
+            client.set_nonblocking(true).unwrap();
+            client
+        })
+        .collect();
+    established.send(GET);
+    thread::sleep(ms(200));
+    signal(&server.child, "CONT");
+
+    assert_eq!(established.response(false).status, 200);
+    let answered_before = crowd
+        .iter()
+        .filter(|client| client.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0))
+        .count();
+    // Which events a turn sees first is the kernel's business, so a few batches of
+    // ACCEPTS_PER_TURN new clients may come first (128 or 384 were seen); without
+    // the budget it is the whole crowd.
+    assert!(
+        answered_before <= CROWD * 3 / 4,
+        "{answered_before} of {CROWD} new clients were answered before the established one"
+    );
+    for (i, mut client) in crowd.into_iter().enumerate() {
+        client.set_nonblocking(false).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut response = Vec::new();
+        client.read_to_end(&mut response).unwrap();
+        assert!(
+            response.starts_with(b"HTTP/1.1 200 OK"),
+            "client {i} of the crowd got {:?}",
+            String::from_utf8_lossy(&response)
+        );
+    }
 }
 
 /// At the connection cap, a new client waits in the backlog (not refused, not

@@ -36,6 +36,12 @@ pub(super) fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
     }
 }
 
+/// Most connections accepted in one go. With deferred accept each one is also read
+/// and answered at once, so a flood of new clients (each `Connection: close`, and
+/// reconnecting as fast as it is answered) could otherwise keep the loop in
+/// `accept_all` while established connections wait for their turn.
+pub const ACCEPTS_PER_TURN: usize = 128;
+
 /// How long accepting pauses after `EMFILE`/`ENFILE`.
 const ACCEPT_BACKOFF_MS: u64 = 100;
 /// At most one fd-exhaustion warning per this many milliseconds.
@@ -43,9 +49,12 @@ const FD_WARNING_EVERY_MS: u64 = 5_000;
 
 impl Server {
     /// Accept until the queue is empty, the connection cap is reached or the
-    /// process runs out of descriptors.
+    /// process runs out of descriptors; but at most [`ACCEPTS_PER_TURN`] at a time.
     pub(super) fn accept_all(&mut self) {
-        while self.accept_paused_until.is_none() {
+        for _ in 0..ACCEPTS_PER_TURN {
+            if self.accept_paused_until.is_some() {
+                return;
+            }
             let Some(listener) = self.listener.as_ref() else {
                 return;
             };
@@ -62,6 +71,14 @@ impl Server {
                 Accepted::Exhausted(e) => self.back_off_accepting(e),
                 Accepted::Skipped(e) => debug!("accept: {e}"),
             }
+        }
+        // The budget is spent and clients may still be queued. The listener's edge
+        // will not come again for them, so go on from the deferred list, after the
+        // events already waiting for the connections we have.
+        if !self.accept_queued {
+            trace!("listener: {ACCEPTS_PER_TURN} accepted, the rest next turn");
+            self.accept_queued = true;
+            self.deferred.push(super::LISTENER);
         }
     }
 
