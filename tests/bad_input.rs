@@ -411,6 +411,7 @@ fn exchange(addr: SocketAddr, input: &[u8]) -> Result<(), String> {
             Ok(0) => break true,
             Ok(n) => got.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("read: {e} after {got:?}")),
         }
     };

@@ -49,7 +49,9 @@ fn read_to_eof(stream: &mut TcpStream, within: Duration) -> Vec<u8> {
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => panic!("expected EOF, got {e}"),
         }

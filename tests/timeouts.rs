@@ -40,7 +40,7 @@ fn read_until_eof(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, Instant
         match stream.read(&mut chunk) {
             Ok(0) => return (got, Instant::now()),
             Ok(n) => got.extend_from_slice(&chunk[..n]),
-            Err(e) if is_timeout(&e) => {}
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => panic!("expected EOF, got {e}"),
         }
     }

@@ -78,9 +78,16 @@ impl Reader {
         self.stream.write_all(bytes).unwrap();
     }
 
+    /// One read into the buffer. A read interrupted by a signal (EINTR) is retried,
+    /// as `read_exact` does: it says nothing about the server.
     fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk)?;
+        let n = loop {
+            match self.stream.read(&mut chunk) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => break result?,
+            }
+        };
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
