@@ -30,6 +30,9 @@ use std::mem::MaybeUninit;
 use httparse::{EMPTY_HEADER, Error, Header, Request, Status};
 
 pub use crate::chunked::{BodyReader, Skip};
+pub use memo::HeadMemo;
+
+mod memo;
 
 /// Header fields one head may carry; more is answered with 431.
 const MAX_HEADERS: usize = 64;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::connection::{Context, READ_BUF_SIZE, Timeouts};
-use crate::framing::Limits;
+use crate::framing::{HeadMemo, Limits};
 use crate::response::Responses;
 use crate::stats::Stats;
 
@@ -47,6 +47,8 @@ pub struct Shared {
     pub responses: Responses,
     /// Framing limits.
     pub limits: Limits,
+    /// The last head parsed (see [`HeadMemo`]).
+    pub memo: HeadMemo,
     /// Timeouts in milliseconds.
     pub timeouts: Timeouts,
     /// Counters.
@@ -87,6 +89,7 @@ impl Shared {
                 max_head: config.max_request_head,
                 max_body: config.max_body,
             },
+            memo: HeadMemo::new(),
             timeouts,
             stats: Stats::default(),
             tick_ms: (shortest / 4).clamp(10, 1000),
@@ -103,6 +106,7 @@ impl Shared {
             draining: self.draining,
             responses: &self.responses,
             limits: &self.limits,
+            memo: &mut self.memo,
             timeouts: &self.timeouts,
             stats: &mut self.stats,
             read_buf: &mut self.read_buf,

@@ -1,8 +1,10 @@
 //! Reading and answering: bytes from the socket become responses in the batch.
 //!
 //! Input goes through [`Connection::consume`], which parses heads with
-//! [`framing::parse_head`], skips bodies with [`BodyReader`], and appends each answer
-//! to the shared output batch. It stops at an incomplete head (wait for more bytes),
+//! [`parse_head`](crate::framing::parse_head) (through the loop's
+//! [`HeadMemo`](crate::framing::HeadMemo), so a head the loop has just parsed is
+//! recognised by one comparison), skips bodies with [`BodyReader`], and appends each
+//! answer to the shared output batch. It stops at an incomplete head (wait for more bytes),
 //! at a full batch (write first: backpressure), or after a final response.
 
 use std::io::{self, Read};
@@ -10,7 +12,7 @@ use std::io::{self, Read};
 use log::{debug, trace};
 
 use super::{Connection, Context, OUT_BATCH_LIMIT};
-use crate::framing::{self, BodyLength, BodyReader, Head, Parse, Persistence};
+use crate::framing::{BodyLength, BodyReader, Head, Parse, Persistence};
 use crate::response::CONTINUE;
 
 /// Why [`Connection::consume`] stopped.
@@ -128,7 +130,7 @@ impl Connection {
             if cx.out.len() >= OUT_BATCH_LIMIT {
                 return (pos, Stop::Full);
             }
-            match framing::parse_head(&data[pos..], cx.limits) {
+            match cx.memo.parse(&data[pos..], cx.limits) {
                 Parse::Partial => return (pos, Stop::Partial),
                 Parse::Reject(reject) => self.reject(cx, reject.status()),
                 Parse::Complete(head) => {

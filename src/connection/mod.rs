@@ -59,7 +59,7 @@ use mio::net::TcpStream;
 mod input;
 mod output;
 
-use crate::framing::{BodyLength, BodyReader, Limits, Persistence};
+use crate::framing::{BodyLength, BodyReader, HeadMemo, Limits, Persistence};
 use crate::response::{REQUEST_TIMEOUT, Responses};
 use crate::stats::Stats;
 
@@ -171,6 +171,8 @@ pub struct Context<'a> {
     pub responses: &'a Responses,
     /// Framing limits.
     pub limits: &'a Limits,
+    /// The last head parsed, to answer a repeated head without parsing it.
+    pub memo: &'a mut HeadMemo,
     /// Timeouts.
     pub timeouts: &'a Timeouts,
     /// Counters.
