@@ -52,7 +52,8 @@
 //!   a flag and wakes the loop (module [`handle`]).
 //! - *The clock is read once per turn*, right after `poll` returns. Every handler in
 //!   a turn agrees on "now", and none pays for a clock read. The `Date` header is
-//!   patched at the same moment, when the second has changed ([`response`]).
+//!   patched at the same moment, when the second has changed ([`response`]). The
+//!   clocks are the kernel's coarse ones, as fine as deadlines need ([`shared::Clock`]).
 //! - *`poll` sleeps as long as it may.* Its timeout is the nearest of the next tick,
 //!   the end of an accept back-off, the shutdown deadline and the next stats line.
 //!   With no connections and none of those pending it is infinite (`epoll_wait(...,

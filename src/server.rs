@@ -36,7 +36,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use log::{debug, info, trace, warn};
 use mio::net::TcpListener;
@@ -199,7 +199,7 @@ impl Server {
                 return Err(e);
             }
             self.shared.now = self.clock.now_ms();
-            self.shared.responses.refresh_date(SystemTime::now());
+            self.shared.responses.refresh_date(self.clock.wall());
             for event in events.iter() {
                 match event.token() {
                     LISTENER => {
