@@ -8,7 +8,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
-use crate::connection::{Context, READ_BUF_SIZE, Timeouts};
+use crate::connection::{Batch, Context, READ_BUF_SIZE, Timeouts};
 use crate::framing::{HeadMemo, Limits};
 use crate::response::Responses;
 use crate::stats::Stats;
@@ -155,7 +155,7 @@ impl Shared {
             timeouts: &self.timeouts,
             stats: &mut self.stats,
             read_buf: &mut self.read_buf,
-            out: &mut self.out,
+            out: Batch::new(&mut self.out),
         }
     }
 }

@@ -154,7 +154,7 @@ impl Connection {
             self.respond(cx);
         } else {
             if head.expect_continue {
-                cx.out.extend_from_slice(CONTINUE);
+                cx.out.push(CONTINUE);
             }
             self.body = BodyReader::new(head.body);
             self.in_body = true;
@@ -169,8 +169,8 @@ impl Connection {
             self.persistence = Persistence::Close;
             self.linger = true;
         }
-        cx.out
-            .extend_from_slice(cx.responses.ok(self.persistence, self.is_head));
+        let responses = cx.responses;
+        cx.out.push(responses.ok(self.persistence, self.is_head));
         cx.stats.response(200);
         if self.persistence == Persistence::Close {
             self.closing = true;
@@ -182,7 +182,8 @@ impl Connection {
     /// Queue an error response; the connection closes (lingering) once it is written.
     pub(super) fn reject(&mut self, cx: &mut Context<'_>, status: u16) {
         debug!("conn {}: answering {status}", cx.id);
-        cx.out.extend_from_slice(cx.responses.error(status));
+        let responses = cx.responses;
+        cx.out.push(responses.error(status));
         cx.stats.response(status);
         self.closing = true;
         self.linger = true;

@@ -35,7 +35,8 @@
 //!    per-connection `Spill`, which is freed as soon as it is empty: an idle
 //!    connection holds no buffer at all.
 //! 3. **Responses are batched.** Every request in a read is answered into one output
-//!    batch, written with one `write`. What the socket does not take is copied into the
+//!    [`Batch`], written with one `write`. A lone answer is written from where it was
+//!    rendered, without a copy. What the socket does not take is copied into the
 //!    spill, so bytes that started to go out are finished unchanged.
 //! 4. **Backpressure.** While output waits, the connection reads nothing more; once the
 //!    batch reaches [`OUT_BATCH_LIMIT`], unanswered input waits in the spill. Memory per
@@ -56,8 +57,11 @@ use std::io;
 use log::{debug, trace};
 use mio::net::TcpStream;
 
+mod batch;
 mod input;
 mod output;
+
+pub use batch::Batch;
 
 use crate::framing::{BodyLength, BodyReader, HeadMemo, Limits, Persistence};
 use crate::response::{REQUEST_TIMEOUT, Responses};
@@ -179,8 +183,8 @@ pub struct Context<'a> {
     pub stats: &'a mut Stats,
     /// The shared read buffer.
     pub read_buf: &'a mut [u8],
-    /// The shared output batch; empty between calls.
-    pub out: &'a mut Vec<u8>,
+    /// The answers to write; empty between calls.
+    pub out: Batch<'a>,
 }
 
 /// Bytes a connection must keep between calls; allocated only while non-empty.

@@ -30,13 +30,19 @@ impl Connection {
         let result = if self.output_pending() {
             Ok(()) // keep order: older output goes first
         } else {
-            write_some(&mut self.stream, cx.out, &mut written, &mut self.writable)
+            write_some(
+                &mut self.stream,
+                cx.out.as_slice(),
+                &mut written,
+                &mut self.writable,
+            )
         };
-        if written < cx.out.len() && result.is_ok() {
-            trace!("conn {}: wrote {written} of {} bytes", cx.id, cx.out.len());
+        let out = cx.out.as_slice();
+        if written < out.len() && result.is_ok() {
+            trace!("conn {}: wrote {written} of {} bytes", cx.id, out.len());
             self.set_nodelay();
             let spill = self.spill.get_or_insert_with(Box::default);
-            spill.output.extend_from_slice(&cx.out[written..]);
+            spill.output.extend_from_slice(&out[written..]);
             self.deadline = cx.now + cx.timeouts.write;
         }
         cx.out.clear();
