@@ -270,7 +270,10 @@
 //!   Both live in [`Shared`](shared::Shared) and are lent to each handler in a
 //!   [`Context`](connection::Context). Every request in one read is answered into the
 //!   batch, and the batch goes out in one `write`. Three pipelined requests cost one
-//!   `recvfrom` and one `sendto`.
+//!   `recvfrom` and one `sendto`. A lone answer is not even copied: the
+//!   [`Batch`](connection::Batch) points at the rendered bytes. And a head the loop
+//!   parsed last is recognised by one comparison
+//!   ([`HeadMemo`](framing::HeadMemo)), not parsed again.
 //! - *A per-connection spill, only while needed.* Bytes that cannot be handled yet
 //!   (an unfinished head, output the socket did not take) are copied into a boxed
 //!   `Spill`, which is freed once it is empty. An idle connection holds no buffer;
