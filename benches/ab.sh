@@ -47,23 +47,16 @@ WRK_ARGS=(-t1 "-d${DURATION}s" "-c$CONNS")
 [[ -n $HEADER ]] && WRK_ARGS+=(-H "$HEADER")
 [[ -n $PIPELINE ]] && WRK_ARGS+=(-s "$SHARED/pipeline.lua")
 
-SERVER_PID=
-cleanup() { [[ -z $SERVER_PID ]] || kill "$SERVER_PID" 2>/dev/null || true; }
-trap cleanup EXIT
+# shellcheck source=benches/pinned.sh
+source benches/pinned.sh
+trap stop_pinned EXIT
 
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 # run CMD PORT -> prints "cpu_us_per_request requests_per_second error_lines"
 run() {
-    local cmd=$1 port=$2 i
-    # shellcheck disable=SC2086 # the command is meant to be split into words
-    taskset -c 0 $cmd >/dev/null 2>&1 &
-    SERVER_PID=$!
-    for ((i = 0; i < 50; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.1
-    done
-    sleep 0.2
+    local cmd=$1 port=$2
+    start_pinned "$cmd" "$port"
     local before after out
     before=$(cpu_ticks "$SERVER_PID")
     if [[ -n $PIPELINE ]]; then
@@ -72,9 +65,7 @@ run() {
         out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port/" 2>&1)
     fi
     after=$(cpu_ticks "$SERVER_PID")
-    kill "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
+    stop_pinned
     sleep 0.3
     python3 - "$before" "$after" "$DURATION" "$out" <<'EOF'
 import os, re, sys

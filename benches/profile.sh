@@ -45,18 +45,11 @@ for tool in perf wrk taskset; do
     }
 done
 
-SERVER_PID=
-cleanup() { [[ -z $SERVER_PID ]] || kill "$SERVER_PID" 2>/dev/null || true; }
-trap cleanup EXIT
+# shellcheck source=benches/pinned.sh
+source benches/pinned.sh
+trap stop_pinned EXIT
 
-# shellcheck disable=SC2086 # the command is meant to be split into words
-taskset -c 0 $CMD >/dev/null 2>&1 &
-SERVER_PID=$!
-for ((i = 0; i < 50; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.1
-done
-sleep 0.2
+start_pinned "$CMD" "$PORT"
 DATA="$OUT/perf.$NAME.data"
 perf record -q -e cpu-clock -F 4999 -p "$SERVER_PID" -o "$DATA" -- sleep "$DURATION" \
     >/dev/null 2>&1 &
@@ -64,9 +57,7 @@ PERF_PID=$!
 WRK_OUT=$(taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "${WRK_OPTS[@]}" \
     "http://127.0.0.1:$PORT/" "$@" 2>&1)
 wait "$PERF_PID"
-kill "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=
+stop_pinned
 
 RPS=$(awk '/Requests\/sec/ { print $2 }' <<<"$WRK_OUT")
 perf report -i "$DATA" --no-children --sort dso 2>/dev/null | awk -v name="$NAME" -v rps="$RPS" '
