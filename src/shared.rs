@@ -5,7 +5,7 @@
 //! (from the slab) and a [`Context`] (from here) at the same time: they are
 //! different fields, so the borrows do not overlap.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::connection::{Batch, Context, READ_BUF_SIZE, Timeouts};
@@ -55,7 +55,7 @@ fn monotonic() -> Duration {
 #[cfg(target_os = "linux")]
 fn wall() -> SystemTime {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-    UNIX_EPOCH + since_zero(now)
+    std::time::UNIX_EPOCH + since_zero(now)
 }
 
 /// A timespec as a duration since its clock's zero (both clocks here are past it).
@@ -157,5 +157,31 @@ impl Shared {
             read_buf: &mut self.read_buf,
             out: Batch::new(&mut self.out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The coarse clocks move with real time, to within a scheduler tick or two.
+    #[test]
+    fn the_clocks_follow_real_time() {
+        let clock = Clock::start();
+        let before = clock.now_ms();
+        std::thread::sleep(Duration::from_millis(100));
+        let elapsed = clock.now_ms() - before;
+        assert!(
+            (80..5000).contains(&elapsed),
+            "{elapsed} ms for a 100 ms sleep"
+        );
+        let gap = match clock.wall().duration_since(SystemTime::now()) {
+            Ok(ahead) => ahead,
+            Err(behind) => behind.duration(),
+        };
+        assert!(
+            gap < Duration::from_millis(100),
+            "wall clock off by {gap:?}"
+        );
     }
 }
