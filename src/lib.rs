@@ -386,9 +386,9 @@
 //!
 //! ```text
 //! TRACE hello_reactor::connection::input] conn 0: read 23 bytes
-//! TRACE hello_reactor::connection] conn 0: Idle => ReadingHead
+//! TRACE hello_reactor::connection::state] conn 0: Idle => ReadingHead
 //! TRACE hello_reactor::connection::input] conn 0: request head of 32 bytes, Empty
-//! TRACE hello_reactor::connection] conn 0: ReadingHead => Idle
+//! TRACE hello_reactor::connection::state] conn 0: ReadingHead => Idle
 //! ```
 //!
 //! The messages are written to be grepped: `conn N:` starts every per-connection
