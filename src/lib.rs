@@ -51,7 +51,8 @@
 //!   to the loop. Other threads reach it only through a [`ServerHandle`], which sets
 //!   a flag and wakes the loop (module [`handle`]).
 //! - *The clock is read once per turn*, right after `poll` returns. Every handler in
-//!   a turn agrees on "now", and none pays for a clock read. The `Date` header is
+//!   a turn agrees on "now", and none pays for a clock read (the loop reads it once
+//!   more before `poll`, to know how long it may sleep). The `Date` header is
 //!   patched at the same moment, when the second has changed ([`response`]). The
 //!   clocks are the kernel's coarse ones, as fine as deadlines need ([`shared::Clock`]).
 //! - *`poll` sleeps as long as it may.* Its timeout is the nearest of the next tick,

@@ -22,7 +22,9 @@
 //! Ordering decisions:
 //! - The clocks are read once per turn, after `poll` returns: the monotonic clock for
 //!   deadlines and the wall clock for `Date`. Every handler in a turn agrees on
-//!   "now", and no handler pays for a clock read.
+//!   "now", and no handler pays for a clock read. (`poll_timeout` reads the monotonic
+//!   clock once more before sleeping, so time spent on the turn's events is not slept
+//!   again.)
 //! - Handlers never close themselves: they return [`Next`] and `Server::apply` acts
 //!   after the call. A token may be stale (its connection closed earlier in the same
 //!   turn, or its key reused), so every event looks its token up again; a spurious

@@ -14,7 +14,8 @@ use crate::response::Responses;
 use crate::stats::Stats;
 
 /// The loop's two clocks: milliseconds since the server started (deadlines) and
-/// the wall clock (`Date`), each read once per loop turn.
+/// the wall clock (`Date`), read once per loop turn for the handlers (and the
+/// monotonic one again before `poll`, to size its timeout).
 ///
 /// On Linux both are the kernel's *coarse* clocks. The kernel updates them once per
 /// scheduler tick (1 to 10 ms), and reading one is a load from the vDSO page, where
