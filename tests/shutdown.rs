@@ -8,13 +8,13 @@
 
 mod common;
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{GET, Reader, Serving, connect, eventually, start};
+use common::{GET, Reader, Serving, connect, eventually, read_until_eof, start};
 use hello_reactor::{Config, Running, Summary};
 
 fn ms(n: u64) -> Duration {
@@ -36,26 +36,7 @@ fn refused_within(addr: SocketAddr, within: Duration) -> bool {
 /// Read until EOF within `within`: the bytes received before it. Panics on a reset
 /// or when no EOF comes.
 fn read_to_eof(stream: &mut TcpStream, within: Duration) -> Vec<u8> {
-    let deadline = Instant::now() + within;
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "no EOF within {within:?}; got {got:?}");
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut chunk) {
-            Ok(0) => return got,
-            Ok(n) => got.extend_from_slice(&chunk[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
-            Err(e) => panic!("expected EOF, got {e}"),
-        }
-    }
+    read_until_eof(stream, within).0
 }
 
 /// The server thread's exit, watched from another thread so waiting is bounded.

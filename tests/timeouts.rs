@@ -14,43 +14,16 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{GET, Reader, Serving, connect, eventually, open_fds, roundtrip, start};
+use common::{
+    GET, Reader, Serving, connect, eventually, is_timeout, open_fds, read_until_eof, roundtrip,
+    start,
+};
 
 /// Slack allowed past a deadline (tick granularity plus a loaded machine).
 const SLACK: Duration = Duration::from_millis(1000);
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Read until EOF or `within`; returns what arrived and when EOF came.
-/// Fails the test on a reset or when no EOF comes in time.
-fn read_until_eof(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, Instant) {
-    let deadline = Instant::now() + within;
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            !left.is_zero(),
-            "no EOF within {within:?}; got {:?}",
-            String::from_utf8_lossy(&got)
-        );
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut chunk) {
-            Ok(0) => return (got, Instant::now()),
-            Ok(n) => got.extend_from_slice(&chunk[..n]),
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => panic!("expected EOF, got {e}"),
-        }
-    }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// The connection stays open and silent for `duration`: no byte, no EOF.

@@ -162,6 +162,38 @@ impl Reader {
     }
 }
 
+/// Read until EOF or `within`: what arrived before EOF, and when EOF came. Fails the
+/// test on a reset or when no EOF comes in time. A read interrupted by a signal is
+/// retried.
+pub fn read_until_eof(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, Instant) {
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no EOF within {within:?}; got {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut chunk) {
+            Ok(0) => return (got, Instant::now()),
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("expected EOF, got {e}"),
+        }
+    }
+}
+
+/// A read timeout: `WouldBlock` or `TimedOut`, depending on the platform.
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
