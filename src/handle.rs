@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use mio::Waker;
 
-use crate::stats::Summary;
+use crate::protocol::stats::Summary;
 
 /// What another thread asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

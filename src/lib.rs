@@ -229,7 +229,7 @@
 //! stored.
 //!
 //! ```
-//! use hello_reactor::framing::{parse_head, BodyLength, Limits, Parse, Persistence, Reject};
+//! use hello_reactor::protocol::framing::{parse_head, BodyLength, Limits, Parse, Persistence, Reject};
 //!
 //! let limits = Limits { max_head: 16 * 1024, max_body: 1 << 20 };
 //! let request = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET ";
@@ -251,7 +251,7 @@
 //! reaches the same end:
 //!
 //! ```
-//! use hello_reactor::framing::{BodyLength, BodyReader, Limits};
+//! use hello_reactor::protocol::framing::{BodyLength, BodyReader, Limits};
 //!
 //! let limits = Limits { max_head: 16 * 1024, max_body: 1 << 20 };
 //! let mut body = BodyReader::new(BodyLength::Chunked);
@@ -411,19 +411,16 @@
 //! | [`fdlimit`] | raising `RLIMIT_NOFILE` |
 #![deny(missing_docs)]
 
-pub mod chunked;
 pub mod config;
 pub mod connection;
 pub mod fdlimit;
-pub mod framing;
 pub mod handle;
 pub mod listener;
-pub mod response;
+pub mod protocol;
 pub mod server;
 pub mod shared;
-pub mod stats;
 
 pub use config::{Cli, Config};
 pub use handle::{Running, ServerHandle};
+pub use protocol::stats::Summary;
 pub use server::Server;
-pub use stats::Summary;

@@ -51,8 +51,8 @@ use crate::config::Config;
 use crate::connection::{Connection, Next, Readiness};
 use crate::handle::{Control, Running, ServerHandle};
 use crate::listener;
+use crate::protocol::stats::Summary;
 use crate::shared::{Clock, Shared};
-use crate::stats::Summary;
 
 mod accept;
 mod shutdown;

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::connection::{Batch, Context, READ_BUF_SIZE, Timeouts};
-use crate::framing::{HeadMemo, Limits};
-use crate::response::Responses;
-use crate::stats::Stats;
+use crate::protocol::framing::{HeadMemo, Limits};
+use crate::protocol::response::Responses;
+use crate::protocol::stats::Stats;
 
 /// The loop's two clocks: milliseconds since the server started (deadlines) and
 /// the wall clock (`Date`), read once per loop turn for the handlers (and the

@@ -1,8 +1,8 @@
 //! Reading and answering: bytes from the socket become responses in the batch.
 //!
 //! Input goes through [`Connection::consume`], which parses heads with
-//! [`parse_head`](crate::framing::parse_head) (through the loop's
-//! [`HeadMemo`](crate::framing::HeadMemo), so a head the loop has just parsed is
+//! [`parse_head`](crate::protocol::framing::parse_head) (through the loop's
+//! [`HeadMemo`](crate::protocol::framing::HeadMemo), so a head the loop has just parsed is
 //! recognised by one comparison), skips bodies with [`BodyReader`], and appends each
 //! answer to the shared output batch. It stops at an incomplete head (wait for more bytes),
 //! at a full batch (write first: backpressure), or after a final response.
@@ -12,8 +12,8 @@ use std::io::{self, Read};
 use log::{debug, trace};
 
 use super::{Connection, Context, OUT_BATCH_LIMIT};
-use crate::framing::{BodyLength, BodyReader, Head, Parse, Persistence};
-use crate::response::CONTINUE;
+use crate::protocol::framing::{BodyLength, BodyReader, Head, Parse, Persistence};
+use crate::protocol::response::CONTINUE;
 
 /// Why [`Connection::consume`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

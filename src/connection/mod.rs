@@ -57,17 +57,16 @@ use std::io;
 use log::debug;
 use mio::net::TcpStream;
 
-mod batch;
 mod input;
 mod output;
 mod state;
 
-pub use batch::Batch;
+pub use crate::protocol::Batch;
 pub use state::{State, Timeouts};
 
-use crate::framing::{BodyLength, BodyReader, HeadMemo, Limits, Persistence};
-use crate::response::{REQUEST_TIMEOUT, Responses};
-use crate::stats::Stats;
+use crate::protocol::framing::{BodyLength, BodyReader, HeadMemo, Limits, Persistence};
+use crate::protocol::response::{REQUEST_TIMEOUT, Responses};
+use crate::protocol::stats::Stats;
 
 /// Size of the loop's shared read buffer.
 pub const READ_BUF_SIZE: usize = 64 * 1024;

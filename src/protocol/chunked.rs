@@ -22,7 +22,7 @@
 //!   `max_head` (400), and payload may not exceed `max_body` (413, decided as
 //!   soon as a chunk size is read).
 
-use crate::framing::{BodyLength, Limits, Reject, is_tchar};
+use crate::protocol::framing::{BodyLength, Limits, Reject, is_tchar};
 
 /// Progress of [`BodyReader::skip`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,7 +34,7 @@ use std::mem::MaybeUninit;
 
 use httparse::{EMPTY_HEADER, Error, Header, Request, Status};
 
-pub use crate::chunked::{BodyReader, Skip};
+pub use crate::protocol::chunked::{BodyReader, Skip};
 pub(crate) use fields::is_tchar;
 pub use memo::HeadMemo;
 

@@ -28,7 +28,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::framing::{Persistence, Reject};
+use crate::protocol::framing::{Persistence, Reject};
 
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";

@@ -64,7 +64,7 @@ impl HeadMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framing::{BodyLength, Persistence, Reject};
+    use crate::protocol::framing::{BodyLength, Persistence, Reject};
     use proptest::prelude::*;
 
     const LIMITS: Limits = Limits {

@@ -1,6 +1,6 @@
 //! The output batch: every answer to one read, written with one `write`.
 //!
-//! The answers are rendered once, when the server starts ([`crate::response`]), so
+//! The answers are rendered once, when the server starts ([`crate::protocol::response`]), so
 //! the common case, one request in a read, needs no copy at all: the batch holds a
 //! reference to the rendered bytes, and the `write` takes them from there. Only a
 //! second answer (pipelining) starts the loop's batch buffer, with the first one

@@ -1,0 +1,10 @@
+//! The HTTP/1.1 protocol core: bytes and "now" in, answers and "what I wait for,
+//! until when" out. Nothing here touches a socket, reads a clock or knows of mio.
+
+pub mod batch;
+pub mod chunked;
+pub mod framing;
+pub mod response;
+pub mod stats;
+
+pub use batch::Batch;
