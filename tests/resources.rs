@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::{
     GET, Reader, connect, eventually, first_line_addr, roundtrip, signal, start, wait_exit,
 };
-use hello_reactor::server::ACCEPTS_PER_TURN;
+use hello_reactor::reactor::ACCEPTS_PER_TURN;
 use socket2::SockRef;
 
 const CLOSE_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";

@@ -3,8 +3,15 @@
 
 pub mod batch;
 pub mod chunked;
+pub mod conn;
 pub mod framing;
+pub mod phase;
 pub mod response;
 pub mod stats;
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
 pub use batch::Batch;
+pub use conn::{Conn, ConnId, Cx, OUT_BATCH_LIMIT, Stop, Want};
+pub use phase::{Phase, Timeouts};

@@ -3,11 +3,9 @@
 //! Every answer produced from one read goes out in one `write` of the shared batch.
 //! What the socket does not take (a short write: the send buffer is full, and a
 //! writable edge will follow) is copied into the connection's spill and written,
-//! unchanged and in order, before anything newer. While it waits, the connection reads
-//! nothing: that is the backpressure. A connection that must close after an answer the
-//! client may not have read yet shuts only its write side and drains input
-//! (`Lingering`), because closing a socket with unread input sends RST, and an RST can
-//! destroy the answer in flight.
+//! unchanged and in order, before anything newer. When the core lingers, only the
+//! write side is shut and input is drained, because closing a socket with unread
+//! input sends RST, and an RST can destroy the answer in flight.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -15,15 +13,17 @@ use std::net::Shutdown;
 use log::trace;
 use mio::net::TcpStream;
 
-use super::{Connection, Context, Next, READS_PER_TURN, State};
+use super::{Connection, Next, READS_PER_TURN};
+use crate::protocol::Want;
+use crate::reactor::context::Context;
 
 impl Connection {
     /// Write the output batch; what the socket does not take goes to the spill.
     pub(super) fn write_out(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        if cx.out.is_empty() {
+        if cx.core.out.is_empty() {
             return Ok(());
         }
-        if !self.closing {
+        if !self.core.input_ended() {
             self.set_nodelay();
         }
         let mut written = 0;
@@ -32,21 +32,27 @@ impl Connection {
         } else {
             write_some(
                 &mut self.stream,
-                cx.out.as_slice(),
+                cx.core.out.as_slice(),
                 &mut written,
                 &mut self.writable,
             )
         };
-        let out = cx.out.as_slice();
-        if written < out.len() && result.is_ok() {
-            trace!("conn {}: wrote {written} of {} bytes", cx.id, out.len());
+        let out = cx.core.out.as_slice();
+        let all = written == out.len();
+        if !all && result.is_ok() {
+            trace!("{}: wrote {written} of {} bytes", cx.core.id, out.len());
             self.set_nodelay();
             let spill = self.spill.get_or_insert_with(Box::default);
             spill.output.extend_from_slice(&out[written..]);
-            self.deadline = cx.now + cx.timeouts.write;
         }
-        cx.out.clear();
-        result
+        cx.core.out.clear();
+        result?;
+        if all {
+            self.on_sent(cx);
+        } else {
+            self.core.write_blocked(&mut cx.core);
+        }
+        Ok(())
     }
 
     /// Turn Nagle's algorithm off, once per connection, when it could matter.
@@ -80,8 +86,8 @@ impl Connection {
             &mut self.writable,
         )?;
         if spill.written > before {
-            self.deadline = cx.now + cx.timeouts.write;
-            trace!("conn {}: flushed {} bytes", cx.id, spill.written - before);
+            trace!("{}: flushed {} bytes", cx.core.id, spill.written - before);
+            self.core.write_progress(&mut cx.core);
         }
         if spill.written < spill.output.len() {
             return Ok(false);
@@ -89,18 +95,19 @@ impl Connection {
         spill.output = Vec::new();
         spill.written = 0;
         self.release_empty_spill();
+        self.on_sent(cx);
         Ok(true)
     }
 
-    /// The final response is out: close now, or half-close and linger.
-    pub(super) fn finish(&mut self, cx: &mut Context<'_>) -> Next {
-        if !self.linger || self.peer_closed {
-            return Next::Close;
+    /// Every answer is out: the core decides what follows. If it lingers, shut the
+    /// write side now (once: the core enters `Linger` only from here).
+    fn on_sent(&mut self, cx: &mut Context<'_>) {
+        self.core.sent(&mut cx.core, self.readable);
+        if self.core.wants() == Want::Drain {
+            let _ = self.stream.shutdown(Shutdown::Write);
+            self.spill = None;
+            self.head_waits = false;
         }
-        let _ = self.stream.shutdown(Shutdown::Write);
-        self.spill = None;
-        self.set_state(cx, State::Lingering);
-        self.discard_input(cx)
     }
 
     /// Lingering: read and drop input until EOF, an error or the deadline.

@@ -14,12 +14,57 @@ use log::{debug, trace, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
 
-use super::{RESERVED_FDS, Server};
-use crate::connection::{Connection, Next, Readiness};
-use crate::listener::{self, Accepted};
+use super::driver::{Connection, Next, Readiness};
+use super::{LISTENER, Server, listener, new_core};
+use crate::config::Config;
+use crate::reactor::listener::Accepted;
+
+/// Most connections accepted in one go. With deferred accept each one is also read
+/// and answered at once, so a flood of new clients (each `Connection: close`, and
+/// reconnecting as fast as it is answered) could otherwise keep the loop accepting
+/// while established connections wait for their turn.
+pub const ACCEPTS_PER_TURN: usize = 128;
+
+/// How long accepting pauses after `EMFILE`/`ENFILE`.
+const ACCEPT_BACKOFF_MS: u64 = 100;
+/// At most one fd-exhaustion warning per this many milliseconds.
+const FD_WARNING_EVERY_MS: u64 = 5_000;
+
+/// The listener and what accepting needs to remember.
+pub(super) struct Acceptor {
+    /// `None` once a drain has closed it.
+    pub(super) listener: Option<TcpListener>,
+    pub(super) local_addr: SocketAddr,
+    /// The connection cap; `usize::MAX` when the caller set none.
+    pub(super) max_connections: usize,
+    /// `LISTENER` is on the deferred list.
+    pub(super) queued: bool,
+    /// Accepting is paused until this time (fd exhaustion back-off).
+    pub(super) paused_until: Option<u64>,
+    /// The connection cap was hit; accept again when a slot frees.
+    at_cap: bool,
+    /// The kernel defers accept until data arrives, so read a connection at accept.
+    read_at_accept: bool,
+    last_fd_warning: Option<u64>,
+}
+
+impl Acceptor {
+    pub(super) fn new(listener: TcpListener, config: &Config) -> io::Result<Acceptor> {
+        Ok(Acceptor {
+            local_addr: listener.local_addr()?,
+            read_at_accept: defer_accept(&listener, config.defer_accept),
+            listener: Some(listener),
+            max_connections: config.max_connections.unwrap_or(usize::MAX),
+            queued: false,
+            paused_until: None,
+            at_cap: false,
+            last_fd_warning: None,
+        })
+    }
+}
 
 /// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
-pub(super) fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
+fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
     if secs == 0 {
         return false;
     }
@@ -36,33 +81,25 @@ pub(super) fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
     }
 }
 
-/// Most connections accepted in one go. With deferred accept each one is also read
-/// and answered at once, so a flood of new clients (each `Connection: close`, and
-/// reconnecting as fast as it is answered) could otherwise keep the loop in
-/// `accept_all` while established connections wait for their turn.
-pub const ACCEPTS_PER_TURN: usize = 128;
-
-/// How long accepting pauses after `EMFILE`/`ENFILE`.
-const ACCEPT_BACKOFF_MS: u64 = 100;
-/// At most one fd-exhaustion warning per this many milliseconds.
-const FD_WARNING_EVERY_MS: u64 = 5_000;
-
 impl Server {
     /// Accept until the queue is empty, the connection cap is reached or the
     /// process runs out of descriptors; but at most [`ACCEPTS_PER_TURN`] at a time.
-    pub(super) fn accept_all(&mut self) {
+    pub(super) fn accept_some(&mut self) {
         for _ in 0..ACCEPTS_PER_TURN {
-            if self.accept_paused_until.is_some() {
+            if self.accept.paused_until.is_some() {
                 return;
             }
-            let Some(listener) = self.listener.as_ref() else {
+            let Some(listener) = self.accept.listener.as_ref() else {
                 return;
             };
-            if self.connections.len() >= self.max_connections {
-                if !self.at_cap {
-                    debug!("at {} connections: not accepting", self.max_connections);
+            if self.connections.len() >= self.accept.max_connections {
+                if !self.accept.at_cap {
+                    debug!(
+                        "at {} connections: not accepting",
+                        self.accept.max_connections
+                    );
                 }
-                self.at_cap = true;
+                self.accept.at_cap = true;
                 return;
             }
             match listener::accept(listener) {
@@ -75,10 +112,23 @@ impl Server {
         // The budget is spent and clients may still be queued. The listener's edge
         // will not come again for them, so go on from the deferred list, after the
         // events already waiting for the connections we have.
-        if !self.accept_queued {
+        if !self.accept.queued {
             trace!("listener: {ACCEPTS_PER_TURN} accepted, the rest next turn");
-            self.accept_queued = true;
-            self.deferred.push(super::LISTENER);
+            self.accept.queued = true;
+            self.deferred.push(LISTENER);
+        }
+    }
+
+    /// After a turn: accept again if a back-off ended or a slot freed under the cap.
+    pub(super) fn resume_accepting(&mut self) {
+        let now = self.data.now;
+        if self.accept.paused_until.is_some_and(|until| now >= until) {
+            self.accept.paused_until = None;
+            self.accept_some();
+        }
+        if self.accept.at_cap && self.connections.len() < self.accept.max_connections {
+            self.accept.at_cap = false;
+            self.accept_some();
         }
     }
 
@@ -87,31 +137,29 @@ impl Server {
     fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
         // The key `insert` will use: the token this connection's events will carry.
         let key = self.connections.vacant_key();
-        let mut conn = Connection::new(stream, self.shared.now, &self.shared.timeouts);
-        self.shared.stats.connections += 1;
+        let id = self.data.id(key);
+        let mut conn = Connection::new(stream, new_core(&self.data));
+        self.data.stats.connections += 1;
         debug!(
-            "conn {key}: accepted from {peer} ({} open)",
+            "{id}: accepted from {peer} ({} open)",
             self.connections.len() + 1
         );
         // With deferred accept the kernel handed this socket over because its first
         // bytes arrived: read them now rather than after a turn of the loop. A
         // `Connection: close` request is then answered and closed before the socket
         // is ever registered. Without it, the read would nearly always find nothing.
-        let next = if self.read_at_accept {
-            trace!("conn {key}: reading at accept");
-            conn.ready(&mut self.shared.context(key), Readiness::FRESH)
+        let next = if self.accept.read_at_accept {
+            trace!("{id}: reading at accept");
+            conn.ready(&mut self.data.context(key), Readiness::FRESH)
         } else {
             Next::Keep
         };
         if next == Next::Close {
-            debug!("conn {key}: closed ({} open)", self.connections.len());
+            debug!("{id}: closed ({} open)", self.connections.len());
             return;
         }
         // Readable only: a new socket is writable at once, and asking for that edge
-        // would cost every connection an event that says nothing. Writable interest
-        // is added only if a response does not fit, here or later by `watch_writable`.
-        // Registering after the read loses nothing: epoll and kqueue report
-        // readiness that is already there when an fd is added.
+        // would cost every connection an event that says nothing.
         let interest = if conn.needs_writable_interest() {
             conn.writable_interest_added();
             Interest::READABLE | Interest::WRITABLE
@@ -123,7 +171,7 @@ impl Server {
             .registry()
             .register(conn.stream_mut(), Token(key), interest)
         {
-            warn!("conn {key}: cannot register: {e}");
+            warn!("{id}: cannot register: {e}");
             return;
         }
         let inserted = self.connections.insert(conn);
@@ -132,28 +180,20 @@ impl Server {
     }
 
     fn back_off_accepting(&mut self, error: io::Error) {
-        let now = self.shared.now;
-        self.shared.stats.accept_fd_exhausted += 1;
-        self.accept_paused_until = Some(now + ACCEPT_BACKOFF_MS);
+        let now = self.data.now;
+        self.data.stats.accept_fd_exhausted += 1;
+        self.accept.paused_until = Some(now + ACCEPT_BACKOFF_MS);
         let quiet = self
+            .accept
             .last_fd_warning
             .is_some_and(|at| now < at + FD_WARNING_EVERY_MS);
         if !quiet {
-            self.last_fd_warning = Some(now);
+            self.accept.last_fd_warning = Some(now);
             warn!(
                 "accept: {error}; pausing accepts for {ACCEPT_BACKOFF_MS} ms ({} open connections, {} times so far)",
                 self.connections.len(),
-                self.shared.stats.accept_fd_exhausted
+                self.data.stats.accept_fd_exhausted
             );
         }
     }
-}
-
-/// As many connections as the fd soft limit allows, less [`RESERVED_FDS`].
-pub(super) fn default_max_connections() -> usize {
-    let soft = crate::fdlimit::current_soft_limit().unwrap_or(1024);
-    usize::try_from(soft)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(RESERVED_FDS)
-        .max(1)
 }

@@ -1,0 +1,103 @@
+//! The phases of a connection, and the one place it moves between them.
+//!
+//! A connection is always in exactly one [`Phase`], and every change goes through
+//! [`Conn::set_phase`](super::Conn): it logs `conn 7: Idle => Head` at trace level
+//! and sets the one deadline the new phase has. So a connection has one timer,
+//! whatever it waits for, and the log shows every transition.
+//!
+//! ```text
+//!                 bytes of a head                head complete, body follows
+//!   +------+   ------------------>  +------+   ----------------------------->  +------+
+//!   | Idle |                        | Head |                                   | Body |
+//!   +------+   <------------------  +------+   <-----------------------------  +------+
+//!     ^  ^      head complete, no body,           body done, answered;
+//!     |  |      answered (and written)             the next head is partial
+//!     |  |
+//!     |  +--- all written -----+        the socket took only part of the answers
+//!     |                        |   (from Idle, Head or Body) ----------------+
+//!     |                     +-------+                                        |
+//!     +-------------------- | Write | <--------------------------------------+
+//!       all written,        +-------+
+//!       input at a boundary     |  all written after a final answer
+//!                               v
+//!                  +--------+  client may still send   +--------+
+//!                  | Linger | <----------------------- | (sent) | ---> Closed
+//!                  +--------+   (half-close, drain)    +--------+  nothing pending
+//!                      |  EOF or linger deadline
+//!                      v
+//!                   Closed
+//! ```
+//!
+//! A final answer (an error, `Connection: close`, or any answer while draining)
+//! ends the input: nothing after it is parsed. Deadlines, in [`Timeouts`]:
+//! `Idle` keep-alive, `Head` header (from the head's first byte), `Body` body (reset
+//! by progress), `Write` write (reset by progress), `Linger` linger.
+
+use std::fmt;
+
+/// What a connection waits for. Logged on every change as `conn 7: Idle => Head`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Between requests: waiting for the first byte of the next one (keep-alive timeout).
+    Idle,
+    /// Part of a head is buffered (header timeout, counted from its first byte).
+    Head,
+    /// Skipping a request body (body timeout, reset by progress).
+    Body,
+    /// Answers the socket has not taken yet; input waits (write timeout, reset by progress).
+    Write,
+    /// Final answer sent and the write side shut: input is read and dropped until
+    /// EOF, so that unread input cannot turn the close into a reset (linger timeout).
+    Linger,
+    /// Done: the driver closes the socket.
+    Closed,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Timeouts in milliseconds, the unit of the driver's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// [`Phase::Head`]: first byte to complete head.
+    pub header: u64,
+    /// [`Phase::Idle`].
+    pub keep_alive: u64,
+    /// [`Phase::Body`], per progress.
+    pub body: u64,
+    /// [`Phase::Write`], per progress.
+    pub write: u64,
+    /// [`Phase::Linger`].
+    pub linger: u64,
+}
+
+impl Timeouts {
+    /// How long `phase` may last; `None` for [`Phase::Closed`].
+    pub fn of(&self, phase: Phase) -> Option<u64> {
+        match phase {
+            Phase::Idle => Some(self.keep_alive),
+            Phase::Head => Some(self.header),
+            Phase::Body => Some(self.body),
+            Phase::Write => Some(self.write),
+            Phase::Linger => Some(self.linger),
+            Phase::Closed => None,
+        }
+    }
+
+    /// The shortest of them.
+    pub fn shortest(&self) -> u64 {
+        [
+            self.header,
+            self.keep_alive,
+            self.body,
+            self.write,
+            self.linger,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(1000)
+    }
+}

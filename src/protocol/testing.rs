@@ -1,0 +1,146 @@
+//! A driver for the protocol core with no socket and a clock that is a number:
+//! for tests, doc examples and fuzzing.
+//!
+//! [`Fixture`] plays the part of the reactor's driver: it keeps the input the core
+//! has not consumed (the driver's spill), collects the answers the core appends,
+//! and reports writes as the test decides (all sent, or blocked). Time moves only
+//! when the test says so, so every deadline is tested by advancing a number.
+
+use super::framing::{HeadMemo, Limits};
+use super::response::Responses;
+use super::stats::Stats;
+use super::{Batch, Conn, ConnId, Cx, Stop, Timeouts};
+
+/// One connection's core and everything it borrows, owned by the test.
+pub struct Fixture {
+    /// The core under test.
+    pub conn: Conn,
+    /// The clock, in milliseconds.
+    pub now: u64,
+    /// A graceful shutdown is under way.
+    pub draining: bool,
+    /// The timeouts in force (the server's defaults unless changed before use).
+    pub timeouts: Timeouts,
+    /// The framing limits in force.
+    pub limits: Limits,
+    /// Rendered answers.
+    pub responses: Responses,
+    /// Counters.
+    pub stats: Stats,
+    memo: HeadMemo,
+    /// Input the core has not consumed yet.
+    pub pending: Vec<u8>,
+    batch: Vec<u8>,
+}
+
+impl Default for Fixture {
+    fn default() -> Fixture {
+        Fixture::new()
+    }
+}
+
+impl Fixture {
+    /// A new idle connection at time 0 with the server's default limits.
+    pub fn new() -> Fixture {
+        let config = crate::Config::default();
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let timeouts = Timeouts {
+            header: ms(config.header_timeout),
+            keep_alive: ms(config.keep_alive_timeout),
+            body: ms(config.body_timeout),
+            write: ms(config.write_timeout),
+            linger: ms(config.linger_timeout),
+        };
+        Fixture {
+            conn: Conn::new(0, &timeouts),
+            now: 0,
+            draining: false,
+            timeouts,
+            limits: Limits {
+                max_head: config.max_request_head,
+                max_body: config.max_body,
+            },
+            responses: Responses::new(&config.body, &config.content_type),
+            stats: Stats::default(),
+            memo: HeadMemo::new(),
+            pending: Vec::new(),
+            batch: Vec::new(),
+        }
+    }
+
+    /// Run `call` with the core and a context; return the answers it appended.
+    fn call(&mut self, call: impl FnOnce(&mut Conn, &mut Cx<'_>, &[u8])) -> Vec<u8> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut cx = Cx {
+            id: ConnId {
+                worker: None,
+                key: 0,
+            },
+            now: self.now,
+            draining: self.draining,
+            responses: &self.responses,
+            limits: &self.limits,
+            memo: &mut self.memo,
+            timeouts: &self.timeouts,
+            stats: &mut self.stats,
+            out: Batch::new(&mut self.batch),
+        };
+        call(&mut self.conn, &mut cx, &pending);
+        let answers = cx.out.as_slice().to_vec();
+        cx.out.clear();
+        if self.pending.is_empty() {
+            self.pending = pending;
+        }
+        answers
+    }
+
+    /// Bytes arrive: the core answers what it can; what it did not consume is kept
+    /// and presented again with the next input. Returns the answers.
+    pub fn input(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.pending.extend_from_slice(bytes);
+        let mut left = Vec::new();
+        let answers = self.call(|conn, cx, pending| {
+            let (used, _stop): (usize, Stop) = conn.process(cx, pending);
+            left = pending[used..].to_vec();
+        });
+        self.pending = left;
+        answers
+    }
+
+    /// The client shut its write side.
+    pub fn eof(&mut self) {
+        self.pending.clear();
+        self.call(|conn, cx, _| conn.eof(cx));
+    }
+
+    /// Every answer so far was written.
+    pub fn all_sent(&mut self) {
+        self.call(|conn, cx, _| conn.sent(cx, false));
+    }
+
+    /// The socket took only part of the answers.
+    pub fn blocked(&mut self) {
+        self.call(|conn, cx, _| conn.write_blocked(cx));
+    }
+
+    /// The socket took some more of the waiting answers.
+    pub fn progress(&mut self) {
+        self.call(|conn, cx, _| conn.write_progress(cx));
+    }
+
+    /// The clock moves on by `ms` milliseconds.
+    pub fn advance(&mut self, ms: u64) {
+        self.now += ms;
+    }
+
+    /// The deadline check: returns the answers `expire` appended (a `408`, or none).
+    pub fn expire(&mut self) -> Vec<u8> {
+        self.call(|conn, cx, _| conn.expire(cx))
+    }
+
+    /// A graceful shutdown begins.
+    pub fn drain(&mut self) {
+        self.draining = true;
+        self.call(|conn, cx, _| conn.drain(cx));
+    }
+}

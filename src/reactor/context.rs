@@ -1,0 +1,104 @@
+//! What the loop lends its handlers: the clock reading, the rendered responses, the
+//! limits, the counters and the two reactor-wide buffers.
+//!
+//! Keeping these in one struct beside the slab lets the loop borrow a connection
+//! (from the slab) and a [`Context`] (from here) at the same time: they are
+//! different fields, so the borrows do not overlap.
+
+use super::clock::millis;
+use super::driver::READ_BUF_SIZE;
+use crate::config::Config;
+use crate::protocol::framing::{HeadMemo, Limits};
+use crate::protocol::response::Responses;
+use crate::protocol::stats::Stats;
+use crate::protocol::{Batch, ConnId, Cx, Timeouts};
+
+/// Everything a connection handler borrows for one call: what the protocol core
+/// needs, and the read buffer that only the driver uses.
+pub struct Context<'a> {
+    /// The protocol core's part.
+    pub core: Cx<'a>,
+    /// The shared read buffer.
+    pub read_buf: &'a mut [u8],
+}
+
+/// The loop's data, owned by its thread and lent to one handler at a time.
+pub struct LoopData {
+    /// Names this loop's connections in logs (`Some` when there are several workers).
+    pub worker: Option<u16>,
+    /// The loop's clock reading for this turn.
+    pub now: u64,
+    /// A graceful shutdown is under way.
+    pub draining: bool,
+    /// Rendered responses.
+    pub responses: Responses,
+    /// Framing limits.
+    pub limits: Limits,
+    /// The last head parsed (see [`HeadMemo`]).
+    pub memo: HeadMemo,
+    /// Timeouts in milliseconds.
+    pub timeouts: Timeouts,
+    /// Counters.
+    pub stats: Stats,
+    /// How often deadlines are checked: a quarter of the shortest timeout, between
+    /// 10 ms and 1 s, so a timeout of 40 ms or more fires at most 25% late (and a
+    /// shorter one at most 10 ms late).
+    pub tick_ms: u64,
+    read_buf: Box<[u8]>,
+    out: Vec<u8>,
+}
+
+impl LoopData {
+    /// Render the responses and size the buffers for `config`.
+    pub fn new(config: &Config) -> LoopData {
+        let timeouts = Timeouts {
+            header: millis(config.header_timeout),
+            keep_alive: millis(config.keep_alive_timeout),
+            body: millis(config.body_timeout),
+            write: millis(config.write_timeout),
+            linger: millis(config.linger_timeout),
+        };
+        LoopData {
+            worker: None,
+            now: 0,
+            draining: false,
+            responses: Responses::new(&config.body, &config.content_type),
+            limits: Limits {
+                max_head: config.max_request_head,
+                max_body: config.max_body,
+            },
+            memo: HeadMemo::new(),
+            tick_ms: (timeouts.shortest() / 4).clamp(10, 1000),
+            timeouts,
+            stats: Stats::default(),
+            read_buf: vec![0; READ_BUF_SIZE].into_boxed_slice(),
+            out: Vec::with_capacity(2 * READ_BUF_SIZE),
+        }
+    }
+
+    /// The name of connection `key` in logs.
+    pub fn id(&self, key: usize) -> ConnId {
+        ConnId {
+            worker: self.worker,
+            key,
+        }
+    }
+
+    /// Lend everything to the handler of connection `key`.
+    pub fn context(&mut self, key: usize) -> Context<'_> {
+        Context {
+            core: Cx {
+                id: self.id(key),
+                now: self.now,
+                draining: self.draining,
+                responses: &self.responses,
+                limits: &self.limits,
+                memo: &mut self.memo,
+                timeouts: &self.timeouts,
+                stats: &mut self.stats,
+                out: Batch::new(&mut self.out),
+            },
+            read_buf: &mut self.read_buf,
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! One client connection as the reactor sees it: a socket, its protocol core, and
+//! the bytes the two could not agree on yet.
+//!
+//! [`Connection`] is the slab entry. It does the `read` and `write` calls, keeps
+//! the spill buffers, and feeds the protocol core ([`Conn`]), which decides
+//! everything about HTTP. The loop calls [`Connection::ready`] when the socket may
+//! be readable or writable, [`Connection::expire`] when the core's deadline has
+//! passed and [`Connection::drain`] when a shutdown begins; each returns a [`Next`],
+//! and the loop acts on it after the call (so a handler never frees itself).
+//!
+//! Rules, each with its reason:
+//! 1. **Readiness is a hint and edge-triggered.** The connection remembers whether
+//!    the socket may still hold input (`readable`) or take output (`writable`) and
+//!    clears a flag only when the kernel says so: `WouldBlock`, or a short read or
+//!    write. A short read drained the socket at that instant; any later byte raises
+//!    a new edge, so the `read` that could only fail with `WouldBlock` is skipped.
+//!    The exception is a FIN that arrived with the data: its edge is already spent,
+//!    so once an event reports `read_closed` the connection reads on until `Ok(0)`.
+//! 2. **Input lives in the loop's buffer.** Reads go into one reactor-wide buffer.
+//!    Only bytes the core could not answer yet (an incomplete head) are copied into a
+//!    per-connection [`Spill`], freed as soon as it is empty: an idle connection
+//!    holds no buffer at all.
+//! 3. **One read, one write.** Every answer to one read goes out in one `write` of
+//!    the batch. What the socket does not take is copied into the spill and written,
+//!    unchanged and in order, before anything newer; while it waits, nothing is read
+//!    (backpressure).
+//! 4. **Fairness.** At most [`READS_PER_TURN`] reads per call; a connection with more
+//!    input returns [`Next::Yield`], and the loop calls it again after every other
+//!    event of the turn.
+//! 5. **Closing is staged.** When the core lingers, the write side is shut and input
+//!    is read and dropped until EOF (RFC 9112 §9.6), so the client reads the answer
+//!    instead of a reset.
+
+use std::fmt;
+use std::io;
+
+use log::debug;
+use mio::net::TcpStream;
+
+use super::context::Context;
+use crate::protocol::{Conn, Want};
+
+mod input;
+mod output;
+
+/// Size of the loop's shared read buffer.
+pub const READ_BUF_SIZE: usize = 64 * 1024;
+/// Reads one connection may do per loop turn before others get their turn.
+pub const READS_PER_TURN: u32 = 4;
+
+/// What an event reported about a socket. Every flag is a hint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// Input (or an error) may be waiting.
+    pub readable: bool,
+    /// Output may be accepted.
+    pub writable: bool,
+    /// The peer's FIN (or an error) has arrived: a short read has not reached EOF yet.
+    pub read_closed: bool,
+}
+
+impl Readiness {
+    /// A socket just accepted after its first bytes arrived (deferred accept): data
+    /// waits, and an empty send buffer has room. Whether the peer already sent its
+    /// FIN is unknown; a read that returns 0 finds out.
+    pub const FRESH: Readiness = Readiness {
+        readable: true,
+        writable: true,
+        read_closed: false,
+    };
+}
+
+impl fmt::Display for Readiness {
+    /// `event: readable writable`, or `deferred turn` when nothing was reported.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Readiness::default() {
+            return write!(f, "deferred turn");
+        }
+        write!(f, "event:")?;
+        for (set, name) in [
+            (self.readable, " readable"),
+            (self.writable, " writable"),
+            (self.read_closed, " read-closed"),
+        ] {
+            if set {
+                write!(f, "{name}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a handler tells the loop to do once it has returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Wait for the next readiness event or deadline.
+    Keep,
+    /// Input may remain but this turn's budget is spent: call again next turn.
+    Yield,
+    /// Remove and close the connection.
+    Close,
+}
+
+/// Bytes a connection must keep between calls; allocated only while non-empty.
+#[derive(Debug, Default)]
+struct Spill {
+    /// Unanswered input, starting at a request head.
+    input: Vec<u8>,
+    /// Output the socket has not taken.
+    output: Vec<u8>,
+    /// Bytes of `output` already written.
+    written: usize,
+}
+
+/// A client connection: the slab entry. Kept small, so that ten thousand idle ones
+/// cost well under 128 bytes each.
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    core: Conn,
+    spill: Option<Box<Spill>>,
+    /// The socket may hold unread input.
+    readable: bool,
+    /// The peer's FIN has been reported: read until `Ok(0)`, however short the reads.
+    read_closed: bool,
+    /// The socket may accept output.
+    writable: bool,
+    /// `TCP_NODELAY` is set (see `set_nodelay`).
+    nodelay: bool,
+    /// The spilled input is an incomplete head: present it again only when a new
+    /// line arrives (a head can only complete with one).
+    head_waits: bool,
+    /// The loop's: on its deferred list, so yielding cannot multiply its turns.
+    queued: bool,
+    /// The loop's: the socket is registered for writable edges too.
+    writable_interest: bool,
+}
+
+impl Connection {
+    /// A freshly accepted connection, idle until its first byte.
+    pub fn new(stream: TcpStream, core: Conn) -> Connection {
+        Connection {
+            stream,
+            core,
+            spill: None,
+            readable: false,
+            read_closed: false,
+            writable: true,
+            nodelay: false,
+            head_waits: false,
+            queued: false,
+            writable_interest: false,
+        }
+    }
+
+    /// The socket, for (de)registration.
+    pub fn stream_mut(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// The protocol core.
+    pub fn core(&self) -> &Conn {
+        &self.core
+    }
+
+    /// Output waits for room in the socket, but the loop is not yet watching for it.
+    pub fn needs_writable_interest(&self) -> bool {
+        !self.writable_interest && self.output_pending()
+    }
+
+    /// The loop now reports writable edges for this socket.
+    pub fn writable_interest_added(&mut self) {
+        self.writable_interest = true;
+    }
+
+    /// Put on the deferred list: `true` if it was not there already.
+    pub fn mark_queued(&mut self) -> bool {
+        !std::mem::replace(&mut self.queued, true)
+    }
+
+    /// Taken off the deferred list for its turn.
+    pub fn unqueue(&mut self) {
+        self.queued = false;
+    }
+
+    /// The socket may be readable and/or writable: make all the progress allowed.
+    pub fn ready(&mut self, cx: &mut Context<'_>, readiness: Readiness) -> Next {
+        self.readable |= readiness.readable || readiness.read_closed;
+        self.writable |= readiness.writable;
+        self.read_closed |= readiness.read_closed;
+        self.drive(cx)
+    }
+
+    /// The core's deadline has passed: it closes, or answers `408` first.
+    pub fn expire(&mut self, cx: &mut Context<'_>) -> Next {
+        self.core.expire(&mut cx.core);
+        if self.core.wants() == Want::Close {
+            return Next::Close;
+        }
+        if self.core.input_ended()
+            && let Some(spill) = self.spill.as_mut()
+        {
+            spill.input = Vec::new(); // never to be answered now
+        }
+        if let Err(e) = self.write_out(cx) {
+            return self.fail(cx, e);
+        }
+        self.drive(cx)
+    }
+
+    /// A graceful shutdown began: idle connections close now, busy ones after their
+    /// current answer (which will say `Connection: close`).
+    pub fn drain(&mut self, cx: &mut Context<'_>) -> Next {
+        self.core.drain(&mut cx.core);
+        if self.core.wants() == Want::Close {
+            return Next::Close;
+        }
+        Next::Keep
+    }
+
+    /// The connection's loop: flush, answer buffered input, read, write, repeat.
+    fn drive(&mut self, cx: &mut Context<'_>) -> Next {
+        let mut reads = 0;
+        loop {
+            if self.output_pending() {
+                match self.flush_spill(cx) {
+                    Ok(true) => {}
+                    Ok(false) => return Next::Keep,
+                    Err(e) => return self.fail(cx, e),
+                }
+            }
+            match self.core.wants() {
+                Want::Close => return Next::Close,
+                Want::Drain => return self.discard_input(cx),
+                Want::Room => return Next::Keep,
+                Want::Input => {}
+            }
+            if self.has_deferred_input() {
+                self.process_saved(cx);
+            } else if !self.readable {
+                return Next::Keep;
+            } else if reads == READS_PER_TURN {
+                return Next::Yield;
+            } else {
+                reads += 1;
+                if let Err(e) = self.read_and_process(cx) {
+                    return self.fail(cx, e);
+                }
+            }
+            if let Err(e) = self.write_out(cx) {
+                return self.fail(cx, e);
+            }
+        }
+    }
+
+    fn fail(&mut self, cx: &mut Context<'_>, error: io::Error) -> Next {
+        debug!("{}: {error}", cx.core.id);
+        cx.core.stats.io_errors += 1;
+        Next::Close
+    }
+
+    fn output_pending(&self) -> bool {
+        self.spill.as_ref().is_some_and(|s| !s.output.is_empty())
+    }
+
+    /// After a read of `n` bytes into a buffer of `capacity`: may more input wait?
+    /// A short read drained the socket (rule 1), unless a FIN is known to be pending:
+    /// its edge was already reported, so only reading on to `Ok(0)` will see it.
+    fn more_input_after_read(&self, n: usize, capacity: usize) -> bool {
+        n == capacity || self.read_closed
+    }
+
+    fn has_deferred_input(&self) -> bool {
+        !self.head_waits && self.spill.as_ref().is_some_and(|s| !s.input.is_empty())
+    }
+
+    fn release_empty_spill(&mut self) {
+        if self
+            .spill
+            .as_ref()
+            .is_some_and(|s| s.input.is_empty() && s.output.is_empty())
+        {
+            self.spill = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_stays_small() {
+        // One lives in the slab per open connection; the budget is 128 bytes of RSS each.
+        // mio's TcpStream carries a selector id in debug builds only (+16 bytes).
+        let budget = if cfg!(debug_assertions) { 80 } else { 64 };
+        let size = std::mem::size_of::<Connection>();
+        assert!(size <= budget, "Connection is {size} bytes");
+        assert!(std::mem::size_of::<slab::Slab<Connection>>() <= 64);
+    }
+}

@@ -1,0 +1,84 @@
+//! Reading: bytes from the socket go to the protocol core, and what it could not
+//! answer yet waits in the spill.
+
+use std::io::{self, Read};
+
+use log::trace;
+
+use super::Connection;
+use crate::protocol::Stop;
+use crate::reactor::context::Context;
+
+impl Connection {
+    /// One `read` into the shared buffer, and everything that can be answered from it.
+    pub(super) fn read_and_process(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let n = match self.stream.read(cx.read_buf) {
+            Ok(0) => {
+                self.on_eof(cx);
+                return Ok(());
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.readable = false;
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        self.readable = self.more_input_after_read(n, cx.read_buf.len());
+        trace!("{}: read {n} bytes", cx.core.id);
+        let data = std::mem::take(&mut cx.read_buf);
+        self.process_read(cx, &data[..n]);
+        cx.read_buf = data;
+        Ok(())
+    }
+
+    fn on_eof(&mut self, cx: &mut Context<'_>) {
+        self.readable = false;
+        // An incomplete head or body can never complete now.
+        if let Some(spill) = self.spill.as_mut() {
+            spill.input = Vec::new();
+        }
+        self.head_waits = false;
+        self.release_empty_spill();
+        self.core.eof(&mut cx.core);
+    }
+
+    fn process_read(&mut self, cx: &mut Context<'_>, data: &[u8]) {
+        let Some(spill) = self.spill.as_mut().filter(|s| !s.input.is_empty()) else {
+            let (used, stop) = self.core.process(&mut cx.core, data);
+            if used < data.len() {
+                self.save_input(&data[used..], stop);
+            }
+            return;
+        };
+        spill.input.extend_from_slice(data);
+        // An incomplete head can only complete with a new line: skip re-parsing the
+        // whole head for every byte a slow client trickles in.
+        if data.contains(&b'\n') || spill.input.len() >= cx.core.limits.max_head {
+            self.head_waits = false;
+            self.process_saved(cx);
+        }
+    }
+
+    /// Answer what the spill holds, keeping what is left.
+    pub(super) fn process_saved(&mut self, cx: &mut Context<'_>) {
+        let Some(spill) = self.spill.as_mut() else {
+            return;
+        };
+        let mut input = std::mem::take(&mut spill.input);
+        let (used, stop) = self.core.process(&mut cx.core, &input);
+        input.drain(..used);
+        self.head_waits = stop == Stop::Partial;
+        if let Some(spill) = self.spill.as_mut() {
+            spill.input = input;
+        }
+        self.release_empty_spill();
+    }
+
+    fn save_input(&mut self, rest: &[u8], stop: Stop) {
+        let spill = self.spill.get_or_insert_with(Box::default);
+        spill.input.extend_from_slice(rest);
+        self.head_waits = stop == Stop::Partial;
+    }
+}

@@ -1,0 +1,331 @@
+//! The reactor: one thread, one `mio::Poll`, every socket registered with it.
+//!
+//! ```text
+//!            +--------------------------------------------------------------+
+//!            |                                                              |
+//!            v                                                              |
+//!   poll(timeout = next timer, or 0 if work was deferred)                   |
+//!            |                                                              |
+//!   read the clock once; patch Date if the second changed                   |
+//!            |                                                              |
+//!   for each event:  LISTENER -> accept (at most 128), serve each new one   |
+//!                                at once if the kernel deferred its accept  |
+//!                    WAKER    -> shutdown/stop asked by another thread      |
+//!                    conn     -> look the token up again; ready() -> Next   |
+//!            |                                                              |
+//!   deferred connections (read budget spent) get another call              |
+//!            |                                                              |
+//!   after the turn: resume accepting, expire deadlines, log stats ---------+
+//! ```
+//!
+//! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
+//! `ticker.rs` (the coarse timer and the stats line), `driver.rs` (one connection's
+//! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
+//! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads).
+//!
+//! Ordering decisions, each with its reason:
+//! - **The clocks are read once per turn**, after `poll` returns: the monotonic clock
+//!   for deadlines and the wall clock for `Date`. Every handler in a turn agrees on
+//!   "now", and no handler pays for a clock read. (`poll_timeout` reads the monotonic
+//!   clock once more before sleeping, so time spent on the turn is not slept again.)
+//! - **Every event is a hint, looked up again.** A connection's [`Token`] is its key
+//!   in the [`Slab`]; keys are reused, so an event queued for a connection closed
+//!   earlier in the turn may name a new one. Each event looks its token up again; a
+//!   spurious call is harmless because handlers act only on what `read` and `write`
+//!   report.
+//! - **Handlers never close themselves.** They return [`Next`] and `Server::apply`
+//!   acts after the call: a connection that removed itself from the slab would free
+//!   the `&mut self` it runs on. Closing is dropping: the fd's close removes it from
+//!   epoll and kqueue, so no `deregister` is needed.
+//! - **Writable interest only when needed.** A new socket is registered readable
+//!   only; the first time output does not fit, one `reregister` adds writable
+//!   interest for good (see `watch_writable`).
+//! - **Accepting resumes after the events of a turn**, so connections freed this
+//!   turn make room for new ones before the next `poll`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::{debug, info, trace, warn};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::config::Config;
+use crate::protocol::Conn;
+use crate::protocol::stats::{Stats, Summary};
+
+mod accept;
+mod clock;
+mod context;
+mod drain;
+pub mod driver;
+mod handle;
+pub mod listener;
+mod ticker;
+
+pub use accept::ACCEPTS_PER_TURN;
+pub use clock::Clock;
+pub use driver::{Connection, Next, Readiness};
+pub use handle::{Running, ServerHandle};
+
+use accept::Acceptor;
+use context::LoopData;
+use drain::Drain;
+use handle::Control;
+use ticker::Ticker;
+
+const LISTENER: Token = Token(usize::MAX);
+const WAKER: Token = Token(usize::MAX - 1);
+
+/// A reactor with its listener, ready to [`run`](Server::run) or [`spawn`](Server::spawn).
+pub struct Server {
+    poll: Poll,
+    connections: Slab<Connection>,
+    data: LoopData,
+    clock: Clock,
+    control: Arc<Control>,
+    accept: Acceptor,
+    drain: Drain,
+    ticker: Ticker,
+    /// Connections whose budget ran out last turn, and `LISTENER` if accepting did.
+    deferred: Vec<Token>,
+    /// Scratch list of keys to call after a pass over the slab.
+    scratch: Vec<usize>,
+}
+
+impl Server {
+    /// Bind `config.bind` and prepare the loop. Fails if the address cannot be bound.
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let listener = listener::bind(config.bind, config.backlog)?;
+        Server::from_mio(listener, &config)
+    }
+
+    /// Serve an already-bound listening socket (inherited, shared with other
+    /// workers, or bound by the caller). It is made non-blocking here.
+    pub fn from_listener(listener: std::net::TcpListener, config: &Config) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        Server::from_mio(mio::net::TcpListener::from_std(listener), config)
+    }
+
+    fn from_mio(mut listener: mio::net::TcpListener, config: &Config) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let data = LoopData::new(config);
+        Ok(Server {
+            poll,
+            connections: Slab::new(),
+            accept: Acceptor::new(listener, config)?,
+            drain: Drain::new(config.shutdown_timeout),
+            ticker: Ticker::new(data.tick_ms, config.stats_interval),
+            data,
+            clock: Clock::start(),
+            control: Arc::new(Control::new(waker)),
+            deferred: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Name this reactor's connections `w{n} conn {key}` in logs.
+    pub fn set_worker(&mut self, n: u16) {
+        self.data.worker = Some(n);
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.accept.local_addr
+    }
+
+    /// The most connections this reactor keeps open at once.
+    pub fn max_connections(&self) -> usize {
+        self.accept.max_connections
+    }
+
+    /// A remote control usable from any thread.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    /// Run the loop on a new thread named `name`.
+    pub fn spawn_named(self, name: String) -> io::Result<Running> {
+        let addr = self.local_addr();
+        let handle = self.handle();
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || self.run())?;
+        Ok(Running {
+            addr,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    /// Run the loop on a new thread.
+    pub fn spawn(self) -> io::Result<Running> {
+        self.spawn_named("hello-reactor".into())
+    }
+
+    /// Run the loop on this thread until a drain completes or a stop is asked for.
+    pub fn run(mut self) -> io::Result<Summary> {
+        let mut events = Events::with_capacity(1024);
+        info!(
+            "listening on {}, up to {} connections",
+            self.local_addr(),
+            self.max_connections()
+        );
+        while !self.finished() {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            self.data.now = self.clock.now_ms();
+            self.data.responses.refresh_date(self.clock.wall());
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => {
+                        trace!("listener: readable");
+                        self.accept_some();
+                    }
+                    WAKER => self.on_wake(),
+                    token => {
+                        let error = event.is_error();
+                        let readiness = Readiness {
+                            readable: event.is_readable() || error,
+                            writable: event.is_writable() || event.is_write_closed() || error,
+                            read_closed: event.is_read_closed() || error,
+                        };
+                        self.connection_ready(token, readiness);
+                    }
+                }
+            }
+            self.run_deferred();
+            self.after_turn();
+        }
+        let summary = self.data.stats.summary();
+        info!("stopped: {summary}");
+        Ok(summary)
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.data.stats
+    }
+
+    /// Sleep until the next timer, or not at all when deferred work waits.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.deferred.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let timers = [
+            (!self.connections.is_empty()).then_some(self.ticker.next_tick),
+            self.accept.paused_until,
+            self.drain.deadline,
+            self.ticker.next_stats,
+        ];
+        let wake_at = timers.into_iter().flatten().min()?;
+        Some(Duration::from_millis(
+            wake_at.saturating_sub(self.clock.now_ms()),
+        ))
+    }
+
+    fn connection_ready(&mut self, token: Token, readiness: Readiness) {
+        let Some(conn) = self.connections.get_mut(token.0) else {
+            trace!(
+                "{}: stale event ignored (already closed)",
+                self.data.id(token.0)
+            );
+            return;
+        };
+        trace!("{}: {readiness}", self.data.id(token.0));
+        let next = conn.ready(&mut self.data.context(token.0), readiness);
+        self.after_call(token, next);
+    }
+
+    /// Act on what a handler returned, after it returned: watch for writability if
+    /// output waits, and keep, defer or close. Every handler call ends here.
+    fn after_call(&mut self, token: Token, next: Next) {
+        if next != Next::Close
+            && let Some(conn) = self.connections.get_mut(token.0)
+        {
+            watch_writable(&self.poll, conn, token);
+        }
+        self.apply(token, next);
+    }
+
+    fn apply(&mut self, token: Token, next: Next) {
+        match next {
+            Next::Keep => {}
+            Next::Yield => {
+                let conn = self.connections.get_mut(token.0);
+                if conn.is_some_and(Connection::mark_queued) {
+                    self.deferred.push(token);
+                }
+            }
+            Next::Close => self.close(token.0),
+        }
+    }
+
+    fn close(&mut self, key: usize) {
+        if self.connections.try_remove(key).is_some() {
+            debug!(
+                "{}: closed ({} open)",
+                self.data.id(key),
+                self.connections.len()
+            );
+        }
+    }
+
+    fn run_deferred(&mut self) {
+        let mut deferred = std::mem::take(&mut self.deferred);
+        for token in deferred.drain(..) {
+            if token == LISTENER {
+                self.accept.queued = false;
+                self.accept_some();
+                continue;
+            }
+            if let Some(conn) = self.connections.get_mut(token.0) {
+                conn.unqueue();
+            }
+            self.connection_ready(token, Readiness::default());
+        }
+        if self.deferred.is_empty() {
+            self.deferred = deferred; // keep the allocation
+        }
+    }
+
+    fn after_turn(&mut self) {
+        self.resume_accepting();
+        self.tick();
+    }
+}
+
+/// Add writable interest the first time a connection has output the socket would
+/// not take, and keep it from then on: edge-triggered, it costs nothing while the
+/// socket has room. `reregister` reports readiness that is already there, so an
+/// edge that came before this call is not lost.
+fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
+    if !conn.needs_writable_interest() {
+        return;
+    }
+    let interest = Interest::READABLE | Interest::WRITABLE;
+    match poll
+        .registry()
+        .reregister(conn.stream_mut(), token, interest)
+    {
+        Ok(()) => conn.writable_interest_added(),
+        Err(e) => warn!("conn {}: cannot watch for writability: {e}", token.0),
+    }
+}
+
+/// A new protocol core for a connection accepted now.
+fn new_core(data: &LoopData) -> Conn {
+    Conn::new(data.now, &data.timeouts)
+}

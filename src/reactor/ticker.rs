@@ -1,0 +1,96 @@
+//! The coarse timer: one pass over the connections per tick expires deadlines, and
+//! the optional stats line is logged on its own schedule.
+//!
+//! One sweep per tick instead of a timer per connection: a request costs one store
+//! of its deadline (O(1), no allocation), and the sweep costs a few nanoseconds per
+//! connection a few times a second.
+
+use std::time::Duration;
+
+use log::{info, trace};
+use mio::Token;
+
+use super::Server;
+use super::clock::millis;
+
+/// The tick and the stats schedule.
+pub(super) struct Ticker {
+    pub(super) next_tick: u64,
+    pub(super) next_stats: Option<u64>,
+    tick_ms: u64,
+    stats_interval: Option<Duration>,
+    requests_before: u64,
+}
+
+impl Ticker {
+    pub(super) fn new(tick_ms: u64, stats_interval: Option<Duration>) -> Ticker {
+        Ticker {
+            next_tick: tick_ms,
+            next_stats: stats_interval.map(millis),
+            tick_ms,
+            stats_interval,
+            requests_before: 0,
+        }
+    }
+}
+
+impl Server {
+    /// After a turn: expire deadlines when the tick is due, log stats when due.
+    pub(super) fn tick(&mut self) {
+        let now = self.data.now;
+        if now >= self.ticker.next_tick {
+            self.ticker.next_tick = now + self.ticker.tick_ms;
+            self.expire_deadlines();
+        }
+        if self.ticker.next_stats.is_some_and(|at| now >= at) {
+            self.log_stats();
+        }
+    }
+
+    /// One pass over the connections finds what is due; each is then called like
+    /// any other handler.
+    fn expire_deadlines(&mut self) {
+        let now = self.data.now;
+        let mut due = std::mem::take(&mut self.scratch);
+        due.extend(
+            self.connections
+                .iter()
+                .filter(|(_, conn)| conn.core().poll_at() <= now)
+                .map(|(key, _)| key),
+        );
+        for key in due.drain(..) {
+            let Some(conn) = self.connections.get_mut(key) else {
+                continue;
+            };
+            trace!(
+                "{}: deadline passed in {}",
+                self.data.id(key),
+                conn.core().phase()
+            );
+            let next = conn.expire(&mut self.data.context(key));
+            self.after_call(Token(key), next);
+        }
+        self.scratch = due;
+    }
+
+    fn log_stats(&mut self) {
+        let Some(interval) = self.ticker.stats_interval else {
+            return;
+        };
+        let stats = &self.data.stats;
+        let rate = (stats.requests - self.ticker.requests_before) as f64 / interval.as_secs_f64();
+        info!(
+            "stats: {rate:.0} req/s, {} open connections, {} error responses, {} I/O errors, {} timeouts",
+            self.connections.len(),
+            stats.error_responses(),
+            stats.io_errors,
+            stats.timeouts
+        );
+        self.ticker.requests_before = stats.requests;
+        self.ticker.next_stats = Some(now_plus(self.data.now, interval));
+    }
+}
+
+fn now_plus(now: u64, interval: Duration) -> u64 {
+    now + millis(interval)
+}
