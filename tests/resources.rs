@@ -7,18 +7,16 @@
 
 mod common;
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{
-    GET, Reader, connect, eventually, first_line_addr, roundtrip, signal, start, wait_exit,
-};
+use common::{GET, Reader, Serving, connect, eventually, roundtrip, start};
 use hello_reactor::reactor::ACCEPTS_PER_TURN;
 use socket2::SockRef;
 
@@ -35,123 +33,51 @@ fn serial() -> MutexGuard<'static, ()> {
 }
 
 // ---------------------------------------------------------------------------------
-// The binary, watched from outside.
+// The binary, watched from outside (`common::Serving`, plus what only this file reads).
 
-/// A running binary: killed when dropped; its stderr is collected in the background.
-struct Proc {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
-    collector: Option<JoinHandle<()>>,
+fn spawn(args: &[&str], nofile: Option<u32>) -> Serving {
+    Serving::start_limited(args, Some("info"), nofile)
 }
 
-impl Proc {
-    /// The binary with `args`, optionally under a `nofile` limit (soft and hard).
-    fn spawn(args: &[&str], nofile: Option<u32>) -> Proc {
-        let bin = env!("CARGO_BIN_EXE_hello-reactor");
-        let mut command = match nofile {
-            Some(limit) => {
-                let mut c = Command::new("sh");
-                c.arg("-c")
-                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
-                    .arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        };
-        let mut child = command
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let addr = first_line_addr(&mut child);
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let collector = collect(child.stderr.take().unwrap(), Arc::clone(&stderr));
-        Proc {
-            child,
-            addr,
-            stderr,
-            collector: Some(collector),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// SIGTERM, wait for a clean exit, and return everything it logged.
-    fn terminate(mut self) -> String {
-        signal(&self.child, "TERM");
-        let status = wait_exit(&mut self.child, Duration::from_secs(15));
-        assert!(status.success(), "exit status {status}");
-        if let Some(collector) = self.collector.take() {
-            collector.join().unwrap();
-        }
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn open_fds(&self) -> usize {
-        common::open_fds(self.pid())
-    }
-
-    /// Resident memory in bytes.
-    fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(proc_path(self.pid(), "status")).unwrap();
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .expect("VmRSS in /proc/PID/status");
-        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        kib * 1024
-    }
-
-    /// CPU time used so far (user + system).
-    fn cpu_time(&self) -> Duration {
-        let stat = std::fs::read_to_string(proc_path(self.pid(), "stat")).unwrap();
-        // Fields after the command name, which is in parentheses: state is field 3,
-        // utime field 14, stime field 15.
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
-    }
-
-    /// The fd count once it stops changing (no client connected).
-    fn settled_fds(&self) -> usize {
-        let mut count = self.open_fds();
-        let settled = eventually(Duration::from_secs(5), || {
-            count = self.open_fds();
-            thread::sleep(ms(100));
-            count == self.open_fds()
-        });
-        assert!(settled, "the fd count never settled");
-        count
-    }
+/// SIGTERM, wait for a clean exit, and return everything it logged.
+fn terminate(server: Serving) -> String {
+    let (status, log) = server.terminate_within(Duration::from_secs(15));
+    assert!(status.success(), "exit status {status}");
+    log
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Resident memory in bytes.
+fn rss(server: &Serving) -> u64 {
+    let status = std::fs::read_to_string(proc_path(server.pid(), "status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/PID/status");
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
 }
 
-fn collect(stderr: ChildStderr, into: Arc<Mutex<String>>) -> JoinHandle<()> {
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { return };
-            let mut text = into.lock().unwrap();
-            text.push_str(&line);
-            text.push('\n');
-        }
-    })
+/// CPU time used so far (user + system).
+fn cpu_time(server: &Serving) -> Duration {
+    let stat = std::fs::read_to_string(proc_path(server.pid(), "stat")).unwrap();
+    // Fields after the command name, which is in parentheses: state is field 3,
+    // utime field 14, stime field 15.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+}
+
+/// The fd count once it stops changing (no client connected).
+fn settled_fds(server: &Serving) -> usize {
+    let mut count = server.open_fds();
+    let settled = eventually(Duration::from_secs(5), || {
+        count = server.open_fds();
+        thread::sleep(ms(100));
+        count == server.open_fds()
+    });
+    assert!(settled, "the fd count never settled");
+    count
 }
 
 fn proc_path(pid: u32, what: &str) -> PathBuf {
@@ -193,12 +119,12 @@ fn reset(stream: TcpStream) {
 #[test]
 fn backpressure_bounds_memory_of_a_client_that_never_reads() {
     let _serial = serial();
-    let mut server = Proc::spawn(&[], None);
+    let mut server = spawn(&[], None);
     let addr = server.addr;
     for _ in 0..50 {
         assert_eq!(roundtrip(addr, GET).status, 200);
     }
-    let rss_before = server.rss();
+    let rss_before = rss(&server);
 
     let flooding = Arc::new(AtomicBool::new(true));
     let other = {
@@ -234,14 +160,14 @@ fn backpressure_bounds_memory_of_a_client_that_never_reads() {
                 last_progress = Instant::now();
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                max_rss = max_rss.max(server.rss());
+                max_rss = max_rss.max(rss(&server));
                 thread::sleep(ms(10));
             }
             Err(e) => panic!("the flooding connection failed: {e}"),
         }
     }
     for _ in 0..5 {
-        max_rss = max_rss.max(server.rss());
+        max_rss = max_rss.max(rss(&server));
         thread::sleep(ms(50));
     }
     flooding.store(false, Ordering::Relaxed);
@@ -367,13 +293,13 @@ fn a_crowd_of_new_clients_does_not_hold_up_an_established_one() {
         "the crowd is several batches"
     );
     let _ = rlimit::increase_nofile_limit(CROWD as u64 + 200);
-    let server = Proc::spawn(&["--backlog", "2048"], None);
+    let server = spawn(&["--backlog", "2048"], None);
     let addr = server.addr;
     let mut established = Reader::new(connect(addr));
     established.send(GET);
     assert_eq!(established.response(false).status, 200);
 
-    signal(&server.child, "STOP");
+    server.signal("STOP");
     // The kernel completes the handshakes and queues the requests while the server
     // is stopped.
     let crowd: Vec<TcpStream> = (0..CROWD)
@@ -386,7 +312,7 @@ fn a_crowd_of_new_clients_does_not_hold_up_an_established_one() {
         .collect();
     established.send(GET);
     thread::sleep(ms(200));
-    signal(&server.child, "CONT");
+    server.signal("CONT");
 
     assert_eq!(established.response(false).status, 200);
     let answered_before = crowd
@@ -468,13 +394,13 @@ fn fd_exhaustion_pauses_accepts_without_spinning() {
     // A cap far above the fd limit, so accept itself runs out of descriptors.
     // No deferred accept: the clients below connect and stay silent on purpose, and
     // the server must accept them (and run out of descriptors) while they do.
-    let mut server = Proc::spawn(
+    let mut server = spawn(
         &["--max-connections", "1000", "--defer-accept", "0"],
         Some(64),
     );
     let addr = server.addr;
     assert_eq!(roundtrip(addr, GET).status, 200);
-    let cpu_before = server.cpu_time();
+    let cpu_before = cpu_time(&server);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(30);
 
@@ -520,17 +446,17 @@ fn fd_exhaustion_pauses_accepts_without_spinning() {
         })
         .collect();
     connected.wait();
-    let hold_cpu_before = server.cpu_time();
+    let hold_cpu_before = cpu_time(&server);
     let hold_started = Instant::now();
     thread::sleep(Duration::from_secs(1));
-    let hold_cpu = server.cpu_time().saturating_sub(hold_cpu_before);
+    let hold_cpu = cpu_time(&server).saturating_sub(hold_cpu_before);
     let hold = hold_started.elapsed();
     let open_while_held = server.open_fds();
     go.wait();
     let results: Vec<Result<u16, String>> =
         clients.into_iter().map(|c| c.join().unwrap()).collect();
     let wall = started.elapsed();
-    let cpu = server.cpu_time().saturating_sub(cpu_before);
+    let cpu = cpu_time(&server).saturating_sub(cpu_before);
 
     assert!(server.alive(), "the server died out of file descriptors");
     assert!(
@@ -554,7 +480,7 @@ fn fd_exhaustion_pauses_accepts_without_spinning() {
     );
     // Served again once the clients are gone.
     assert_eq!(roundtrip(addr, GET).status, 200);
-    let log = server.terminate();
+    let log = terminate(server);
     let warning = log
         .lines()
         .find(|l| l.contains("WARN") && l.contains("accept: ") && l.contains("os error 24"))
@@ -599,7 +525,7 @@ fn abrupt_clients_leave_no_connection_behind() {
     let body_path = std::env::temp_dir().join(format!("hello-reactor-body-{}", std::process::id()));
     std::fs::write(&body_path, vec![b'z'; 1024 * 1024]).unwrap();
     let long = "60";
-    let server = Proc::spawn(
+    let server = spawn(
         &[
             "--body-file",
             body_path.to_str().unwrap(),
@@ -619,7 +545,7 @@ fn abrupt_clients_leave_no_connection_behind() {
     let addr = server.addr;
     let warm = roundtrip(addr, GET);
     assert_eq!((warm.status, warm.body.len()), (200, 1024 * 1024));
-    let baseline = server.settled_fds();
+    let baseline = settled_fds(&server);
 
     let workers: Vec<_> = (0..4)
         .map(|worker| {
@@ -645,7 +571,7 @@ fn abrupt_clients_leave_no_connection_behind() {
     );
     let again = roundtrip(addr, GET);
     assert_eq!(again.status, 200);
-    let log = server.terminate();
+    let log = terminate(server);
     std::fs::remove_file(&body_path).unwrap();
     assert!(summary_count(&log, "connections") >= 201, "{log}");
 }

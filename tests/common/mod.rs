@@ -227,20 +227,6 @@ pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
 }
 
-/// The binary serving on a free port; returns the child and the address from its
-/// first stdout line (`Serving HTTP on IP:PORT ...`).
-pub fn spawn_binary(args: &[&str]) -> (Child, SocketAddr) {
-    let mut child = binary()
-        .args(["--bind", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr = first_line_addr(&mut child);
-    (child, addr)
-}
-
 /// Read the `Serving HTTP on ...` line and return its address.
 pub fn first_line_addr(child: &mut Child) -> SocketAddr {
     let stdout = child.stdout.as_mut().unwrap();
@@ -313,7 +299,22 @@ pub struct Serving {
 
 impl Serving {
     pub fn start(args: &[&str], rust_log: Option<&str>) -> Serving {
-        let mut command = binary();
+        Serving::start_limited(args, rust_log, None)
+    }
+
+    /// As [`Serving::start`], under a `nofile` limit (soft and hard) if given.
+    pub fn start_limited(args: &[&str], rust_log: Option<&str>, nofile: Option<u32>) -> Serving {
+        let bin = env!("CARGO_BIN_EXE_hello-reactor");
+        let mut command = match nofile {
+            Some(limit) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         command
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
@@ -356,14 +357,24 @@ impl Serving {
     }
 
     /// SIGTERM, then [`Serving::wait`] up to [`PROMPTLY`].
-    pub fn terminate(mut self) -> (ExitStatus, String) {
+    pub fn terminate(self) -> (ExitStatus, String) {
+        self.terminate_within(PROMPTLY)
+    }
+
+    /// SIGTERM, then [`Serving::wait`] up to `within`.
+    pub fn terminate_within(mut self, within: Duration) -> (ExitStatus, String) {
         self.signal("TERM");
-        self.wait(PROMPTLY)
+        self.wait(within)
     }
 
     /// File descriptors the process holds (the listener, poll, connections, ...).
     pub fn open_fds(&self) -> usize {
         open_fds(self.pid())
+    }
+
+    /// The process has not exited.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 }
 
