@@ -188,7 +188,21 @@ struct Haproxy {
 }
 
 impl Haproxy {
+    /// Start it and wait until every server is UP. The frontend port is picked free
+    /// just before; if something else took it meanwhile, pick another (3 tries).
     fn start(template: &str, backends: &[u16], name: &str) -> Haproxy {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Haproxy::try_start(template, backends, name) {
+                Ok(haproxy) => return haproxy,
+                Err(output) if output.contains("cannot bind socket") => last = output,
+                Err(output) => panic!("HAProxy did not bring all servers UP:\n{output}"),
+            }
+        }
+        panic!("HAProxy found no free port for its frontend:\n{last}");
+    }
+
+    fn try_start(template: &str, backends: &[u16], name: &str) -> Result<Haproxy, String> {
         let dir = std::env::temp_dir().join(format!(
             "hello-reactor-haproxy-{}-{name}",
             std::process::id()
@@ -231,9 +245,9 @@ impl Haproxy {
         });
         if !up || haproxy.child.try_wait().unwrap().is_some() {
             let (log, warnings) = haproxy.stop();
-            panic!("HAProxy did not bring all servers UP:\n{warnings}\n{log}");
+            return Err(format!("{warnings}\n{log}"));
         }
-        haproxy
+        Ok(haproxy)
     }
 
     /// One runtime-API command (`stats socket`), its whole answer.
