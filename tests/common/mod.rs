@@ -280,7 +280,12 @@ pub fn tool_available(name: &str) -> bool {
             std::env::var_os("CI").is_none(),
             "{name} is not installed, and CI requires it (.ci/run installs it)"
         );
-        eprintln!("SKIPPED: {name} is not installed; install it to run this test");
+        // Straight to stderr: libtest captures `eprintln!` of a passing test, and a
+        // skip must show in `cargo test`'s output.
+        let _ = writeln!(
+            io::stderr(),
+            "SKIPPED: {name} is not installed; install it to run this test"
+        );
     }
     found
 }
