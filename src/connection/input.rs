@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use log::{debug, trace};
 
 use super::{Connection, Context, OUT_BATCH_LIMIT};
-use crate::protocol::framing::{BodyLength, BodyReader, Head, Parse, Persistence};
+use crate::protocol::framing::{BodyLength, BodyReader, Head, Parse, Persistence, Reject};
 use crate::protocol::response::CONTINUE;
 
 /// Why [`Connection::consume`] stopped.
@@ -120,7 +120,7 @@ impl Connection {
                         self.in_body = false;
                         self.respond(cx);
                     }
-                    Err(reject) => self.reject(cx, reject.status()),
+                    Err(reject) => self.reject(cx, reject),
                 }
                 continue;
             }
@@ -132,7 +132,7 @@ impl Connection {
             }
             match cx.memo.parse(&data[pos..], cx.limits) {
                 Parse::Partial => return (pos, Stop::Partial),
-                Parse::Reject(reject) => self.reject(cx, reject.status()),
+                Parse::Reject(reject) => self.reject(cx, reject),
                 Parse::Complete(head) => {
                     pos += head.len;
                     self.begin_request(cx, head);
@@ -171,7 +171,7 @@ impl Connection {
         }
         let responses = cx.responses;
         cx.out.push(responses.ok(self.persistence, self.is_head));
-        cx.stats.response(200);
+        cx.stats.response(responses.ok_status());
         if self.persistence == Persistence::Close {
             self.closing = true;
             // Input still in the socket would turn our close into a reset.
@@ -180,11 +180,11 @@ impl Connection {
     }
 
     /// Queue an error response; the connection closes (lingering) once it is written.
-    pub(super) fn reject(&mut self, cx: &mut Context<'_>, status: u16) {
-        debug!("conn {}: answering {status}", cx.id);
+    pub(super) fn reject(&mut self, cx: &mut Context<'_>, reject: Reject) {
+        debug!("conn {}: answering {}", cx.id, reject.status());
         let responses = cx.responses;
-        cx.out.push(responses.error(status));
-        cx.stats.response(status);
+        cx.out.push(responses.error(reject));
+        cx.stats.response(reject.status());
         self.closing = true;
         self.linger = true;
         self.in_body = false;

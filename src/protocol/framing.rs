@@ -37,11 +37,13 @@ use httparse::{EMPTY_HEADER, Error, Header, Request, Status};
 pub use crate::protocol::chunked::{BodyReader, Skip};
 pub(crate) use fields::is_tchar;
 pub use memo::HeadMemo;
+pub use reject::Reject;
 
 use fields::analyze;
 
 mod fields;
 mod memo;
+mod reject;
 
 /// Header fields one head may carry; more is answered with 431.
 const MAX_HEADERS: usize = 64;
@@ -54,48 +56,6 @@ pub struct Limits {
     pub max_head: usize,
     /// Largest request body, in bytes of payload.
     pub max_body: u64,
-}
-
-/// Why a request is refused. Each maps to one status code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reject {
-    /// 400
-    BadRequest,
-    /// 413
-    ContentTooLarge,
-    /// 414
-    UriTooLong,
-    /// 431
-    HeaderFieldsTooLarge,
-    /// 501
-    NotImplemented,
-    /// 505
-    VersionNotSupported,
-}
-
-impl Reject {
-    /// The status code.
-    pub fn status(self) -> u16 {
-        match self {
-            Reject::BadRequest => 400,
-            Reject::ContentTooLarge => 413,
-            Reject::UriTooLong => 414,
-            Reject::HeaderFieldsTooLarge => 431,
-            Reject::NotImplemented => 501,
-            Reject::VersionNotSupported => 505,
-        }
-    }
-    /// The reason phrase.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Reject::BadRequest => "Bad Request",
-            Reject::ContentTooLarge => "Content Too Large",
-            Reject::UriTooLong => "URI Too Long",
-            Reject::HeaderFieldsTooLarge => "Request Header Fields Too Large",
-            Reject::NotImplemented => "Not Implemented",
-            Reject::VersionNotSupported => "HTTP Version Not Supported",
-        }
-    }
 }
 
 /// Whether the connection stays open after the response, and how the response says so.

@@ -6,5 +6,7 @@ pub mod chunked;
 pub mod framing;
 pub mod response;
 pub mod stats;
+pub mod status;
 
 pub use batch::Batch;
+pub use status::Status;

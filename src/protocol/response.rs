@@ -1,7 +1,7 @@
 //! Every response the server can send, rendered once, with the `Date` patched in place.
 //!
 //! hello-reactor answers every request with the same bytes, so nothing is formatted
-//! per request: each variant (keep-alive or close, `GET` or `HEAD`, each error status)
+//! per request: each variant (keep-alive or close, `GET` or `HEAD`, each reason to refuse)
 //! is rendered when the server starts, and answering a request is one copy of a
 //! ready-made byte string into the connection's output batch.
 //!
@@ -29,6 +29,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::protocol::framing::{Persistence, Reject};
+use crate::protocol::status::Status;
 
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -44,11 +45,10 @@ struct Rendered {
 }
 
 impl Rendered {
-    fn new(status: &str, headers: &[(&str, &str)], body: &[u8], send_body: bool) -> Rendered {
+    fn new(status: Status, headers: &[(&str, &str)], body: &[u8], send_body: bool) -> Rendered {
         let mut bytes = Vec::with_capacity(160 + body.len());
-        bytes.extend_from_slice(b"HTTP/1.1 ");
-        bytes.extend_from_slice(status.as_bytes());
-        bytes.extend_from_slice(b"\r\nServer: hello-reactor\r\nDate: ");
+        bytes.extend_from_slice(format!("HTTP/1.1 {status}\r\n").as_bytes());
+        bytes.extend_from_slice(b"Server: hello-reactor\r\nDate: ");
         let date_at = bytes.len();
         bytes.extend_from_slice(&[b' '; DATE_LEN]);
         bytes.extend_from_slice(b"\r\n");
@@ -67,19 +67,16 @@ impl Rendered {
     }
 }
 
-/// The status a timed-out request gets (not a framing outcome, so not a [`Reject`]).
-pub const REQUEST_TIMEOUT: u16 = 408;
-
-/// Error statuses, in the order they are stored.
-const ERROR_STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];
+/// The reason a request that does not arrive in time is answered with.
+pub const REQUEST_TIMEOUT: Reject = Reject::RequestTimeout;
 
 /// All responses, rendered ahead of time.
 #[derive(Debug, Clone)]
 pub struct Responses {
     /// Indexed by [`ok_index`]: persistence × (GET, HEAD).
     ok: [Rendered; 6],
-    /// Indexed like [`ERROR_STATUSES`].
-    errors: [Rendered; 7],
+    /// One per reason, indexed by `reject as usize` (the order of [`Reject::ALL`]).
+    errors: [Rendered; Reject::ALL.len()],
     /// The Unix second the current `Date` was rendered for.
     date_second: u64,
 }
@@ -93,34 +90,22 @@ fn ok_index(persistence: Persistence, is_head: bool) -> usize {
     p * 2 + usize::from(is_head)
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        431 => "Request Header Fields Too Large",
-        501 => "Not Implemented",
-        505 => "HTTP Version Not Supported",
-        _ => "Error",
-    }
-}
-
 impl Responses {
     /// Render every variant for this body and content type, dated now.
     pub fn new(body: &[u8], content_type: &str) -> Responses {
         let ok = |connection: Option<&str>, send_body: bool| {
             let mut headers = vec![("Content-Type", content_type)];
             headers.extend(connection.map(|value| ("Connection", value)));
-            Rendered::new("200 OK", &headers, body, send_body)
+            Rendered::new(Status::OK, &headers, body, send_body)
         };
-        let error = |status: u16| {
-            let text = format!("{status} {}\n", reason(status));
+        let error = |reject: Reject| {
+            let status = reject.status();
+            let text = format!("{status}\n");
             let headers = [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Connection", "close"),
             ];
-            Rendered::new(&text[..text.len() - 1], &headers, text.as_bytes(), true)
+            Rendered::new(status, &headers, text.as_bytes(), true)
         };
         let mut responses = Responses {
             ok: [
@@ -131,7 +116,7 @@ impl Responses {
                 ok(Some("close"), true),
                 ok(Some("close"), false),
             ],
-            errors: ERROR_STATUSES.map(error),
+            errors: Reject::ALL.map(error),
             date_second: 0,
         };
         responses.refresh_date(SystemTime::now());
@@ -157,23 +142,20 @@ impl Responses {
         true
     }
 
-    /// The `200 OK` answer to a request.
+    /// The answer to a request.
     pub fn ok(&self, persistence: Persistence, is_head: bool) -> &[u8] {
         &self.ok[ok_index(persistence, is_head)].bytes
     }
 
-    /// The answer to a rejected request (always `Connection: close`).
-    pub fn reject(&self, reject: Reject) -> &[u8] {
-        self.error(reject.status())
+    /// The status of the answer [`Responses::ok`] gives, for the stats.
+    pub fn ok_status(&self) -> Status {
+        Status::OK
     }
 
-    /// An error response by status; see [`REQUEST_TIMEOUT`].
-    pub fn error(&self, status: u16) -> &[u8] {
-        let index = ERROR_STATUSES
-            .iter()
-            .position(|&s| s == status)
-            .unwrap_or(0);
-        &self.errors[index].bytes
+    /// The answer to a refused request, or to one that timed out
+    /// ([`REQUEST_TIMEOUT`]); it always says `Connection: close`.
+    pub fn error(&self, reject: Reject) -> &[u8] {
+        &self.errors[reject as usize].bytes
     }
 }
 
@@ -223,7 +205,7 @@ mod tests {
     #[test]
     fn errors_are_complete_and_close() {
         let r = Responses::new(b"x", "text/plain");
-        let got = text(r.reject(Reject::HeaderFieldsTooLarge));
+        let got = text(r.error(Reject::HeaderFieldsTooLarge));
         assert!(got.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         assert!(got.contains("\r\nConnection: close\r\n"));
         let body = "431 Request Header Fields Too Large\n";
@@ -242,6 +224,8 @@ mod tests {
         );
         assert!(!r.refresh_date(t0 + Duration::from_millis(999)));
         assert!(r.refresh_date(t0 + Duration::from_secs(1)));
-        assert!(text(r.error(400)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n"));
+        assert!(
+            text(r.error(Reject::BadRequest)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n")
+        );
     }
 }
