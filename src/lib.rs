@@ -244,7 +244,7 @@
 //!
 //! // Two lengths that disagree: no guessing.
 //! let smuggle = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n";
-//! assert_eq!(parse_head(smuggle, &limits), Parse::Reject(Reject::BadRequest));
+//! assert_eq!(parse_head(smuggle, &limits), Parse::Reject(Reject::ConflictingContentLength));
 //! ```
 //!
 //! The chunked body decoder is a byte-level state machine, so a body split at any byte

@@ -181,7 +181,7 @@ impl Connection {
 
     /// Queue an error response; the connection closes (lingering) once it is written.
     pub(super) fn reject(&mut self, cx: &mut Context<'_>, reject: Reject) {
-        debug!("conn {}: answering {}", cx.id, reject.status());
+        debug!("conn {}: {reject}", cx.id);
         let responses = cx.responses;
         cx.out.push(responses.error(reject));
         cx.stats.response(reject.status());

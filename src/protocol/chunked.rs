@@ -162,7 +162,7 @@ impl BodyReader {
             (TrailerValue, b) if is_text(b) => TrailerValue,
             (TrailerLf, b'\n') => TrailerStart,
             (FinalLf, b'\n') => Done,
-            _ => return Err(Reject::BadRequest),
+            _ => return Err(self.error(byte)),
         };
         let extra = matches!(
             next,
@@ -171,7 +171,7 @@ impl BodyReader {
         if extra {
             self.extra = self.extra.saturating_add(1);
             if usize::try_from(self.extra).unwrap_or(usize::MAX) > limits.max_head {
-                return Err(Reject::BadRequest);
+                return Err(Reject::ChunkMetadataTooLarge);
             }
         }
         if next == Size {
@@ -181,11 +181,23 @@ impl BodyReader {
         Ok(())
     }
 
+    /// Why `byte` cannot come next, for the error answer.
+    fn error(&self, byte: u8) -> Reject {
+        use State::*;
+        match (self.state, byte) {
+            (SizeLf | DataLf | TrailerLf | FinalLf, _) | (_, b'\n') => Reject::ChunkLineEnding,
+            (Size, _) => Reject::ChunkSize,
+            (SizeSpace | Extension, _) => Reject::ChunkExtension,
+            (DataCr, _) => Reject::ChunkDataEnd,
+            _ => Reject::Trailer,
+        }
+    }
+
     /// One hex digit of a chunk size; 16 fill a u64, a 17th is refused.
     fn digit(&mut self, byte: u8) -> Result<(), Reject> {
-        let value = char::from(byte).to_digit(16).ok_or(Reject::BadRequest)?;
+        let value = char::from(byte).to_digit(16).ok_or(Reject::ChunkSize)?;
         if self.digits >= 16 {
-            return Err(Reject::BadRequest);
+            return Err(Reject::ChunkSize);
         }
         self.digits += 1;
         self.remaining = (self.remaining << 4) | u64::from(value);

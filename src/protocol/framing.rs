@@ -131,11 +131,14 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Parse {
     }
 }
 
-/// The status for an error httparse reports.
+/// The reason for an error httparse reports.
 fn reject_for(error: Error) -> Reject {
     match error {
-        Error::TooManyHeaders => Reject::HeaderFieldsTooLarge,
-        _ => Reject::BadRequest,
+        Error::TooManyHeaders => Reject::TooManyHeaders,
+        Error::HeaderName => Reject::HeaderName,
+        Error::HeaderValue => Reject::HeaderValue,
+        Error::NewLine => Reject::LineEnding,
+        Error::Token | Error::Version | Error::Status => Reject::RequestLine,
     }
 }
 
@@ -174,7 +177,7 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
     let line = &window[start..];
     let mut spaces = line.iter().enumerate().filter(|&(_, &b)| b == b' ');
     let (Some((method_end, _)), Some((target_end, _))) = (spaces.next(), spaces.next()) else {
-        return Parse::Reject(Reject::BadRequest);
+        return Parse::Reject(Reject::RequestLine);
     };
     let version = &line[target_end + 1..];
     let line_end = match version {
@@ -185,7 +188,7 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
                 [b'\r', b'\n', ..] => 2,
                 [b'\n', ..] => 1,
                 [] | [b'\r'] => return incomplete(window, buffered, limits),
-                _ => return Parse::Reject(Reject::BadRequest),
+                _ => return Parse::Reject(Reject::RequestLine),
             };
             if *major != b'1' {
                 return Parse::Reject(Reject::VersionNotSupported);
@@ -193,7 +196,7 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
             start + target_end + 1 + 8 + eol
         }
         _ if is_version_prefix(version) => return incomplete(window, buffered, limits),
-        _ => return Parse::Reject(Reject::BadRequest),
+        _ => return Parse::Reject(Reject::RequestLine),
     };
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
     match httparse::parse_headers(&window[line_end..], &mut headers) {

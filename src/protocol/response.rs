@@ -100,7 +100,7 @@ impl Responses {
         };
         let error = |reject: Reject| {
             let status = reject.status();
-            let text = format!("{status}\n");
+            let text = format!("{reject}\r\n");
             let headers = [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Connection", "close"),
@@ -205,12 +205,30 @@ mod tests {
     #[test]
     fn errors_are_complete_and_close() {
         let r = Responses::new(b"x", "text/plain");
-        let got = text(r.error(Reject::HeaderFieldsTooLarge));
-        assert!(got.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        let got = text(r.error(Reject::MissingHost));
+        assert!(got.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(got.contains("\r\nConnection: close\r\n"));
-        let body = "431 Request Header Fields Too Large\n";
+        let body = "400 Bad Request: HTTP/1.1 request without a Host header\r\n";
         assert!(got.ends_with(&format!("Content-Length: {}\r\n\r\n{body}", body.len())));
         assert!(text(r.error(REQUEST_TIMEOUT)).starts_with("HTTP/1.1 408 Request Timeout\r\n"));
+    }
+
+    /// Every reason has its own answer: its status line, and a body that is the
+    /// one line saying why, short enough to read in a terminal.
+    #[test]
+    fn each_reason_is_answered_with_its_line() {
+        let r = Responses::new(b"x", "text/plain");
+        for reject in Reject::ALL {
+            let got = text(r.error(reject));
+            let status = reject.status();
+            assert!(got.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{got}");
+            let (head, body) = got.split_once("\r\n\r\n").unwrap();
+            assert_eq!(body, format!("{status}: {}\r\n", reject.reason()));
+            assert_eq!(body.trim_end(), reject.to_string());
+            assert!(body.len() < 100, "{body:?}");
+            assert!(head.contains(&format!("\r\nContent-Length: {}", body.len())));
+            assert!(head.contains("\r\nConnection: close"));
+        }
     }
 
     #[test]
@@ -225,7 +243,7 @@ mod tests {
         assert!(!r.refresh_date(t0 + Duration::from_millis(999)));
         assert!(r.refresh_date(t0 + Duration::from_secs(1)));
         assert!(
-            text(r.error(Reject::BadRequest)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n")
+            text(r.error(Reject::MissingHost)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n")
         );
     }
 }

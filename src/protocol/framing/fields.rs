@@ -65,7 +65,7 @@ impl Fields {
             if name.eq_ignore_ascii_case("host") {
                 fields.hosts += 1;
                 if !value.iter().all(|&b| is_host_byte(b)) {
-                    return Err(Reject::BadRequest);
+                    return Err(Reject::InvalidHost);
                 }
             } else if name.eq_ignore_ascii_case("content-length") {
                 fields.add_content_length(value)?;
@@ -88,9 +88,9 @@ impl Fields {
     /// values; any other value, or a different value on another line, is 400.
     fn add_content_length(&mut self, value: &[u8]) -> Result<(), Reject> {
         for element in elements(value) {
-            let n = parse_decimal(element).ok_or(Reject::BadRequest)?;
+            let n = parse_decimal(element).ok_or(Reject::InvalidContentLength)?;
             if self.content_length.is_some_and(|previous| previous != n) {
-                return Err(Reject::BadRequest);
+                return Err(Reject::ConflictingContentLength);
             }
             self.content_length = Some(n);
         }
@@ -105,8 +105,11 @@ impl Fields {
         http11: bool,
         limits: &Limits,
     ) -> Result<Head, Reject> {
-        if self.hosts > 1 || (http11 && self.hosts == 0) {
-            return Err(Reject::BadRequest);
+        if self.hosts > 1 {
+            return Err(Reject::RepeatedHost);
+        }
+        if http11 && self.hosts == 0 {
+            return Err(Reject::MissingHost);
         }
         let body = if self.codings.present {
             self.codings.framing(self.content_length.is_some())?
@@ -146,7 +149,7 @@ impl Codings {
                 None => element,
             };
             if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-                return Err(Reject::BadRequest);
+                return Err(Reject::InvalidTransferEncoding);
             }
             let chunked = name.eq_ignore_ascii_case(b"chunked");
             self.present = true;
@@ -160,11 +163,11 @@ impl Codings {
     /// The framing the codings give (RFC 9112 §6.1, §6.3).
     fn framing(&self, has_content_length: bool) -> Result<BodyLength, Reject> {
         if has_content_length {
-            Err(Reject::BadRequest)
+            Err(Reject::ContentLengthAndTransferEncoding)
         } else if self.unknown {
-            Err(Reject::NotImplemented)
+            Err(Reject::UnknownTransferCoding)
         } else if self.chunked != 1 || !self.last_is_chunked {
-            Err(Reject::BadRequest)
+            Err(Reject::ChunkedNotLast)
         } else {
             Ok(BodyLength::Chunked)
         }
