@@ -44,6 +44,7 @@ use fields::analyze;
 mod fields;
 mod memo;
 mod reject;
+mod target;
 
 /// Header fields one head may carry; more is answered with 431.
 const MAX_HEADERS: usize = 64;
@@ -121,9 +122,13 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Parse {
     let mut request = Request::new(&mut []);
     match request.parse_with_uninit_headers(window, &mut headers) {
         Ok(Status::Complete(len)) => {
-            let is_head = request.method == Some("HEAD");
+            let method = request.method.unwrap_or_default().as_bytes();
+            let target = request.path.unwrap_or_default().as_bytes();
+            if let Err(reject) = target::check(method, target) {
+                return Parse::Reject(reject);
+            }
             let http11 = request.version == Some(1);
-            analyze(len, is_head, http11, request.headers, limits)
+            analyze(len, method == b"HEAD", http11, request.headers, limits)
         }
         Ok(Status::Partial) => incomplete(window, buf.len(), limits),
         Err(Error::Version) => other_version(window, buf.len(), limits),
@@ -143,12 +148,18 @@ fn reject_for(error: Error) -> Reject {
 }
 
 /// A head that is not complete in `window`: wait, or refuse it if the window
-/// is already as large as a head may be.
+/// is already as large as a head may be: 431 if the request line ended, 414 if
+/// the target did not, and 501 if not even the method did (RFC 9112 §3: a
+/// method longer than any the server implements; it is no URI to be too long).
 fn incomplete(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
     if buffered < limits.max_head {
-        Parse::Partial
-    } else if window[request_line_start(window)..].contains(&b'\n') {
+        return Parse::Partial;
+    }
+    let line = &window[request_line_start(window)..];
+    if line.contains(&b'\n') {
         Parse::Reject(Reject::HeaderFieldsTooLarge)
+    } else if !line.is_empty() && !line.contains(&b' ') {
+        Parse::Reject(Reject::MethodTooLong)
     } else {
         Parse::Reject(Reject::UriTooLong)
     }
@@ -201,8 +212,11 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
     match httparse::parse_headers(&window[line_end..], &mut headers) {
         Ok(Status::Complete((len, fields))) => {
-            let is_head = &line[..method_end] == b"HEAD";
-            analyze(line_end + len, is_head, true, fields, limits)
+            let method = &line[..method_end];
+            if let Err(reject) = target::check(method, &line[method_end + 1..target_end]) {
+                return Parse::Reject(reject);
+            }
+            analyze(line_end + len, method == b"HEAD", true, fields, limits)
         }
         Ok(Status::Partial) => incomplete(window, buffered, limits),
         Err(error) => Parse::Reject(reject_for(error)),

@@ -55,6 +55,12 @@ macro_rules! reasons {
 
 reasons! {
     RequestLine => BAD_REQUEST, "malformed request line";
+    TargetByte => BAD_REQUEST, "request-target has a character not allowed in a URI";
+    TargetPercent => BAD_REQUEST, "request-target has a % not followed by two hex digits";
+    TargetForm => BAD_REQUEST, "request-target is not /path, an absolute URI, host:port or *";
+    AsteriskNotOptions => BAD_REQUEST, "request-target * is only for OPTIONS";
+    AuthorityNotConnect => BAD_REQUEST, "request-target host:port is only for CONNECT";
+    ConnectTarget => BAD_REQUEST, "CONNECT needs a host:port request-target";
     HeaderName => BAD_REQUEST, "malformed header field name (or a line folded onto the next)";
     HeaderValue => BAD_REQUEST, "malformed header field value";
     LineEnding => BAD_REQUEST, "malformed line ending in the request head";
@@ -78,6 +84,8 @@ reasons! {
     HeaderFieldsTooLarge => HEADER_FIELDS_TOO_LARGE, "request head larger than this server accepts";
     TooManyHeaders => HEADER_FIELDS_TOO_LARGE, "more than 64 header fields";
     UnknownTransferCoding => NOT_IMPLEMENTED, "unknown transfer coding";
+    Connect => NOT_IMPLEMENTED, "CONNECT: this server is not a proxy";
+    MethodTooLong => NOT_IMPLEMENTED, "method longer than any this server knows";
     VersionNotSupported => VERSION_NOT_SUPPORTED, "only HTTP/1.x is supported";
 }
 

@@ -200,6 +200,94 @@ fn invalid_heads() {
     }
 }
 
+/// RFC 9112 §3.2: which target forms go with which methods; CONNECT is 501.
+#[test]
+fn request_target_forms() {
+    #[rustfmt::skip]
+    let table: &[(&str, &str, Result<(), Reject>)] = &[
+        ("GET", "/", Ok(())),
+        ("GET", "/a/b;c?d=e&f=/g?h:i@j", Ok(())),
+        ("POST", "//double", Ok(())),
+        ("BREW", "/pot%20of%2Fcoffee", Ok(())),
+        ("GET", "http://example.com/path?q", Ok(())),
+        ("DELETE", "https://[::1]:8888/", Ok(())),
+        ("GET", "urn:isbn:0451450523", Ok(())),
+        ("OPTIONS", "*", Ok(())),
+        ("OPTIONS", "/", Ok(())),
+        ("OPTIONS", "http://a/", Ok(())),
+        ("GET", "*", Err(AsteriskNotOptions)),
+        ("options", "*", Err(AsteriskNotOptions)),
+        ("CONNECT", "example.com:443", Err(Connect)),
+        ("CONNECT", "[::1]:443", Err(Connect)),
+        ("CONNECT", "127.0.0.1:0", Err(Connect)),
+        ("CONNECT", "example.com", Err(ConnectTarget)),
+        ("CONNECT", "/", Err(ConnectTarget)),
+        ("CONNECT", "http://a/", Err(ConnectTarget)),
+        ("CONNECT", "*", Err(AsteriskNotOptions)),
+        ("GET", "example.com:443", Err(AuthorityNotConnect)),
+        ("OPTIONS", "[::1]:80", Err(AuthorityNotConnect)),
+        ("GET", "example.com", Err(TargetForm)),
+        ("GET", "1http://a/", Err(TargetForm)),
+        ("GET", "?q", Err(TargetForm)),
+        ("GET", "**", Err(TargetForm)),
+        ("GET", "/a#frag", Err(TargetByte)),
+        ("GET", "/%", Err(TargetPercent)),
+        ("GET", "/%4", Err(TargetPercent)),
+        ("GET", "/%4g", Err(TargetPercent)),
+        ("GET", "/%%41", Err(TargetPercent)),
+    ];
+    for &(method, target, expected) in table {
+        for version in ["1.1", "1.7"] {
+            let head = format!("{method} {target} HTTP/{version}|Host: a||");
+            assert_eq!(parsed(&head).map(|_| ()), expected, "{head:?}");
+        }
+    }
+}
+
+/// RFC 9112 §3.2, RFC 3986 §2: a target byte is allowed iff the URI grammar
+/// allows it; every byte value is tried in an origin-form and an absolute-form
+/// target.
+#[test]
+fn request_target_bytes() {
+    for b in 0..=255u8 {
+        let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?[]".contains(&b);
+        for (before, after) in [(&b"GET /a"[..], &b"b"[..]), (b"GET http://h/", b"")] {
+            let head = [before, &[b], after, b" HTTP/1.1\r\nHost: a\r\n\r\n"].concat();
+            match parse_head(&head, &limits(1024)) {
+                Parse::Complete(_) => assert!(allowed, "{b:#04x} accepted"),
+                Parse::Reject(reject) => {
+                    assert!(!allowed, "{b:#04x} refused: {reject:?}");
+                    assert_eq!(reject.status().code(), 400, "{b:#04x}");
+                }
+                Parse::Partial => assert!(b == b' ' || b == b'\n', "{b:#04x} partial"),
+            }
+        }
+    }
+}
+
+/// RFC 9112 §3: a method longer than the head limit is 501, never 414, and
+/// every shorter prefix of it waits for more.
+#[test]
+fn a_method_over_the_limit_is_501() {
+    let method = "M".repeat(40);
+    for end in 0..32 {
+        assert_eq!(
+            parse_head(&method.as_bytes()[..end], &limits(32)),
+            Parse::Partial
+        );
+    }
+    for end in [32, 40] {
+        let outcome = parse_head(&method.as_bytes()[..end], &limits(32));
+        assert_eq!(outcome, Parse::Reject(MethodTooLong), "{end}");
+    }
+    assert_eq!(MethodTooLong.status().code(), 501);
+    let target = format!("GET /{}", "a".repeat(40));
+    assert_eq!(
+        parse_head(target.as_bytes(), &limits(32)),
+        Parse::Reject(UriTooLong)
+    );
+}
+
 #[test]
 fn too_many_headers() {
     let fields = "X: y|".repeat(MAX_HEADERS);
