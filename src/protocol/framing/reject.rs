@@ -66,6 +66,7 @@ reasons! {
     LineEnding => BAD_REQUEST, "malformed line ending in the request head";
     MissingHost => BAD_REQUEST, "HTTP/1.1 request without a Host header";
     RepeatedHost => BAD_REQUEST, "more than one Host header";
+    EmptyHost => BAD_REQUEST, "Host header is empty";
     InvalidHost => BAD_REQUEST, "Host is not host[:port]";
     InvalidContentLength => BAD_REQUEST, "Content-Length is not a decimal number";
     ConflictingContentLength => BAD_REQUEST, "Content-Length values differ";

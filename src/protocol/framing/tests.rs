@@ -62,8 +62,10 @@ fn request_lines_and_persistence() {
         ("BREW /pot?x=1 HTTP/1.1|Host: a||", false, KeepAlive),
         ("GET / HTTP/1.1\nHost: a\n\n", false, KeepAlive),
         ("|\nGET / HTTP/1.1|Host: a||", false, KeepAlive),
-        ("GET / HTTP/1.1|Host:||", false, KeepAlive),
         ("GET / HTTP/1.1|Host: [::1]:8080||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host: example.com:||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host: 127.0.0.1:8888||", false, KeepAlive),
+        ("GET / HTTP/1.1|Host: xn--bcher-kva.example||", false, KeepAlive),
         ("GET / HTTP/1.1|Host: a|Connection: Close||", false, Close),
         ("GET / HTTP/1.1|Host: a|Connection: x, CLOSE||", false, Close),
         ("GET / HTTP/1.1|Host: a|Connection: a|Connection: close||", false, Close),
@@ -166,6 +168,14 @@ fn invalid_heads() {
         ("GET / HTTP/1.1|Host: a|Host: b||", RepeatedHost),
         ("GET / HTTP/1.0|Host: a|Host: a||", RepeatedHost),
         ("GET / HTTP/1.1|Host: a b||", InvalidHost),
+        ("GET / HTTP/1.1|Host:||", EmptyHost),
+        ("GET / HTTP/1.1|Host:  \t ||", EmptyHost),
+        ("GET / HTTP/1.0|Host:||", EmptyHost),
+        ("GET / HTTP/1.1|Host: a:b||", InvalidHost),
+        ("GET / HTTP/1.1|Host: a/b||", InvalidHost),
+        ("GET / HTTP/1.1|Host: user@a||", InvalidHost),
+        ("GET / HTTP/1.1|Host: [::1||", InvalidHost),
+        ("GET / HTTP/1.1|Host: :80||", InvalidHost),
         ("GET / HTTP/1.1|Host: a| x: y||", HeaderName), // obs-fold
         ("GET / HTTP/1.1|Host: a|X: y|\tz||", HeaderName), // obs-fold
         ("GET / HTTP/1.1|Host : a||", HeaderName), // whitespace before colon
