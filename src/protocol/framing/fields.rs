@@ -141,8 +141,14 @@ impl Fields {
 
 impl Codings {
     /// One `Transfer-Encoding` field line: codings, each maybe with `;` parameters.
+    ///
+    /// Empty list elements are ignored (RFC 9110 §5.6.1.2: `,chunked` and
+    /// `chunked,` mean `chunked`), but the field still counts as present: a
+    /// line with no coding at all does not end in `chunked`, and is refused
+    /// rather than read as "no body".
     fn add(&mut self, value: &[u8]) -> Result<(), Reject> {
-        for element in elements(value) {
+        self.present = true;
+        for element in elements(value).filter(|e| !e.is_empty()) {
             let name = match element.iter().position(|&b| b == b';') {
                 Some(semicolon) => trim(&element[..semicolon]),
                 None => element,
@@ -151,7 +157,6 @@ impl Codings {
                 return Err(Reject::InvalidTransferEncoding);
             }
             let chunked = name.eq_ignore_ascii_case(b"chunked");
-            self.present = true;
             self.unknown |= !KNOWN_CODINGS.iter().any(|k| name.eq_ignore_ascii_case(k));
             self.chunked = self.chunked.saturating_add(u32::from(chunked));
             self.last_is_chunked = chunked;
@@ -174,8 +179,9 @@ impl Codings {
 }
 
 /// The elements of a comma-separated field value (RFC 9110 §5.6.1), trimmed
-/// of whitespace, empty ones included. Commas inside quoted strings (in
-/// parameters) do not separate.
+/// of whitespace, empty ones included (a caller skips them, or, for
+/// `Content-Length`, which is not a list, refuses them). Commas inside quoted
+/// strings (in parameters) do not separate.
 fn elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     let (mut quoted, mut escaped) = (false, false);
     let separator = move |&b: &u8| {
