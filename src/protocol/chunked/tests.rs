@@ -83,7 +83,32 @@ fn framings() {
             "5;a=b;c=\"d;\\\"e\"\r\nhello\r\n0;x\r\n\r\n",
             done(31),
         ),
-        (Chunked, "5 ;a\r\nhello\r\n0\t \t;\r\n\r\n", done(22)),
+        (Chunked, "5 ;a\r\nhello\r\n0\t \t;x\r\n\r\n", done(23)),
+        (Chunked, "0 ; a = b ;c= \"\" ;d\r\n\r\n", done(23)),
+        (Chunked, "0;a=\"\\\"\\\\\t\u{e9}\"\r\n\r\n", done(17)),
+        (Chunked, "0;!#$%&'*+-.^_`|~=x\r\n\r\n", done(23)),
+        (Chunked, "5;\r\n", Err(ChunkExtension)),
+        (Chunked, "5; \r\n", Err(ChunkExtension)),
+        (Chunked, "5;;a\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a;\r\n", Err(ChunkExtension)),
+        (Chunked, "5;=b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a =\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a \r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b \r\n", Err(ChunkExtension)),
+        (Chunked, "5;a b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b=c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a(b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"b\"c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"\x7f\"\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"\\\n\"\r\n", Err(ChunkLineEnding)),
+        (Chunked, "5;\u{e9}\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a\rb\r\n", Err(ChunkLineEnding)),
+        (Chunked, "5;a=\"\r\"\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b\n", Err(ChunkLineEnding)),
+        (Chunked, "5\r;a\r\n", Err(ChunkLineEnding)),
         (Chunked, "0\r\nX-T: 1\r\nY:\r\n\r\nNEXT", done(17)),
         (Chunked, "64\r\n", pending(4)),
         (Chunked, "65\r\n", Err(ContentTooLarge)),
@@ -151,7 +176,7 @@ fn extensions_and_trailers_share_a_budget() {
     let trailer = format!("T:{}\r\n", "v".repeat(20)); // 24 bytes
     let fits = format!("1{ext}\r\nx\r\n0\r\n{trailer}\r\n");
     assert_eq!(whole(chunked(), fits.as_bytes()), done(fits.len()));
-    let over = format!("1{ext}\r\nx\r\n0;\r\n{trailer}\r\n");
+    let over = format!("1{ext}\r\nx\r\n0;a\r\n{trailer}\r\n");
     assert_eq!(
         whole(chunked(), over.as_bytes()),
         Err(Reject::ChunkMetadataTooLarge)
