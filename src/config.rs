@@ -5,11 +5,11 @@
 //! library takes a [`Config`] (plain data, `Default` gives the CLI defaults) so that
 //! tests and benchmarks can build a server without going through the command line.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
 /// Everything a [`Server`](crate::Server) needs to know.
@@ -17,6 +17,9 @@ use clap::{CommandFactory, Parser};
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.
     pub bind: SocketAddr,
+    /// When `--bind` named a host rather than an address: what it was and what it
+    /// resolved to, for the log line at startup (`None` for a literal address).
+    pub bind_resolution: Option<String>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
     /// Its `Content-Type`.
@@ -52,6 +55,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8888)),
+            bind_resolution: None,
             body: b"Hello, World!".to_vec(),
             content_type: "text/plain; charset=utf-8".to_string(),
             max_connections: None,
@@ -78,9 +82,9 @@ impl Default for Config {
     about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
 )]
 pub struct Cli {
-    /// Address to listen on (port 0 picks a free port)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888")]
-    pub bind: SocketAddr,
+    /// Address to listen on: IP:PORT, [IPv6]:PORT or HOST:PORT (port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
+    pub bind: Bind,
     /// Body of every response
     #[arg(
         long,
@@ -93,7 +97,7 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
     /// Content-Type of the response
-    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8")]
+    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8", value_parser = parse_content_type)]
     pub content_type: String,
     /// Most connections open at once [default: the raised fd limit less a reserve]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -150,11 +154,98 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The forms `--bind` takes, for its error message.
+const BIND_FORMS: &str = "expected IP:PORT, [IPv6]:PORT or HOST:PORT, \
+                          e.g. 127.0.0.1:8888, [::1]:8888 or localhost:8888";
+
+/// A parsed `--bind`: the address to listen on and, for a host name, how it
+/// was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// The address (the first one a host name resolved to).
+    pub addr: SocketAddr,
+    /// For a host name: `localhost:8888 resolved to 127.0.0.1:8888 (of ...)`.
+    pub resolution: Option<String>,
+}
+
+/// `--bind`: a socket address, or a host name and port resolved now (the first
+/// address is used, as a client would; the choice is logged at startup, since
+/// `localhost` may be `::1` on one machine and `127.0.0.1` on the next).
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(Bind {
+            addr,
+            resolution: None,
+        });
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("`{text}` is not an address to listen on ({e}); {BIND_FORMS}"))?
+        .collect();
+    let Some(&addr) = addrs.first() else {
+        return Err(format!("`{text}` resolved to no address; {BIND_FORMS}"));
+    };
+    let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    Ok(Bind {
+        addr,
+        resolution: Some(format!(
+            "--bind {text} resolved to {addr} (first of: {})",
+            all.join(", ")
+        )),
+    })
+}
+
+/// A field value (RFC 9110 §5.5): visible ASCII, obs-text, and spaces or tabs
+/// between them. CR, LF, NUL and other controls are refused: in a response
+/// they would end the header early or split it (response splitting), so a
+/// value from the command line is held to what the server demands of a
+/// client's.
+pub fn check_field_value(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    if let Some(&b) = bytes
+        .iter()
+        .find(|&&b| !(b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f))
+    {
+        return Err(format!(
+            "`{}` holds the control character {b:#04x}, which a header field value cannot",
+            value.escape_debug()
+        ));
+    }
+    if matches!(bytes.first(), Some(b' ' | b'\t')) || matches!(bytes.last(), Some(b' ' | b'\t')) {
+        return Err(format!(
+            "`{value}` starts or ends with whitespace, which a header field value cannot"
+        ));
+    }
+    Ok(())
+}
+
+/// `--content-type`: a non-empty field value.
+fn parse_content_type(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the content type cannot be empty".to_string());
+    }
+    check_field_value(text)?;
+    Ok(text.to_string())
+}
+
 impl Cli {
     /// Parse the process arguments into a [`Config`]; on a bad flag print the error and
     /// a usage line and exit with status 2 (clap's convention).
+    ///
+    /// clap prints the usage line only for some errors; a value its parsers refuse
+    /// (`--status 99`, `--bind nope`) gets one too, so that every bad flag is
+    /// answered alike.
     pub fn parse_config() -> Config {
-        let cli = Cli::parse();
+        let cli = Cli::try_parse().unwrap_or_else(|mut error| {
+            if matches!(
+                error.kind(),
+                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+            ) {
+                let usage = Cli::command().render_usage();
+                error.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+            }
+            error.exit()
+        });
         cli.into_config().unwrap_or_else(|message| {
             Cli::command()
                 .error(ErrorKind::ValueValidation, message)
@@ -173,7 +264,8 @@ impl Cli {
             .max_connections
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         Ok(Config {
-            bind: self.bind,
+            bind: self.bind.addr,
+            bind_resolution: self.bind.resolution,
             body,
             content_type: self.content_type,
             max_connections,
@@ -231,6 +323,60 @@ mod tests {
         assert_eq!(config.body, b"hi");
         assert_eq!(config.max_connections, Some(7));
         assert_eq!(config.header_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn bind_takes_addresses_and_host_names() {
+        let literal = parse_bind("[::1]:8888").unwrap();
+        assert_eq!(literal.addr, "[::1]:8888".parse().unwrap());
+        assert_eq!(literal.resolution, None);
+        let named = parse_bind("localhost:8888").unwrap();
+        assert!(named.addr.ip().is_loopback(), "{named:?}");
+        assert_eq!(named.addr.port(), 8888);
+        let note = named.resolution.unwrap();
+        assert!(
+            note.starts_with("--bind localhost:8888 resolved to "),
+            "{note}"
+        );
+        for bad in [
+            "localhost",
+            "127.0.0.1",
+            "1.2.3.4:99999",
+            ":80",
+            "",
+            "a b:80",
+        ] {
+            let message = parse_bind(bad).unwrap_err();
+            assert!(message.contains("127.0.0.1:8888"), "{bad}: {message}");
+            assert!(message.contains("[::1]:8888"), "{bad}: {message}");
+            assert!(message.contains("localhost:8888"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn field_values_are_checked_like_a_clients() {
+        #[rustfmt::skip]
+        let table = [
+            ("text/plain", true),
+            ("text/plain; charset=utf-8", true),
+            ("a\tb", true),
+            ("caf\u{e9}", true),
+            ("", true),
+            ("a\r\nSet-Cookie: x=1", false),
+            ("a\nb", false),
+            ("a\rb", false),
+            ("a\0b", false),
+            ("a\x7fb", false),
+            ("a\x01b", false),
+            (" a", false),
+            ("a\t", false),
+        ];
+        for (value, ok) in table {
+            assert_eq!(check_field_value(value).is_ok(), ok, "{value:?}");
+        }
+        assert!(parse_content_type("").is_err());
+        assert!(parse_content_type("text/html\r\n").is_err());
+        assert_eq!(parse_content_type("text/html"), Ok("text/html".to_string()));
     }
 
     #[test]

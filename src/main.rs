@@ -5,11 +5,14 @@ use std::process::ExitCode;
 
 use hello_reactor::server::RESERVED_FDS;
 use hello_reactor::{Cli, Server, fdlimit};
-use log::{error, warn};
+use log::{error, info, warn};
 
 fn main() -> ExitCode {
     let config = Cli::parse_config();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if let Some(resolution) = &config.bind_resolution {
+        info!("{resolution}");
+    }
 
     let fd_limit = match fdlimit::raise_to_hard_limit() {
         Ok(limit) => Some(limit),

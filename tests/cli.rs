@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{GET, PROMPTLY, Reader, Serving, binary, connect, roundtrip, wait_exit};
+use common::{
+    GET, PROMPTLY, Reader, Serving, binary, connect, first_line_addr, roundtrip, wait_exit,
+};
 
 /// Run the binary with `args` (never on the default port) and collect its output;
 /// it must exit by itself within [`PROMPTLY`].
@@ -176,6 +178,12 @@ mod flags {
             &["--keep-alive-timeout", "soon"],
             &["--max-connections", "0"],
             &["--bind", "not-an-address"],
+            &["--bind", "localhost"],
+            &["--content-type", "text/plain\r\nSet-Cookie: a=b"],
+            &["--content-type", "text/plain\n"],
+            &["--content-type", "a\x01b"],
+            &["--content-type", ""],
+            &["--content-type", " text/plain"],
         ] {
             let mut all = vec!["--bind", "127.0.0.1:0"];
             all.extend_from_slice(args);
@@ -190,11 +198,59 @@ mod flags {
             };
             assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
             assert!(
+                stderr.contains("\nUsage: "),
+                "{args:?}: no usage line: {stderr}"
+            );
+            assert!(
                 stderr.contains(flag) || stderr.contains(&format!("'{value}'")),
                 "{args:?}: the error names neither the flag nor the value: {stderr}"
             );
             assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         }
+    }
+
+    /// A `--bind` that is no address says which forms are.
+    #[test]
+    fn a_bad_bind_names_the_expected_forms() {
+        let (status, _, stderr) = run(&["--bind", "nowhere"]);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        for form in ["127.0.0.1:8888", "[::1]:8888", "localhost:8888"] {
+            assert!(stderr.contains(form), "{form} not in {stderr}");
+        }
+    }
+
+    /// `--bind localhost:0` is resolved, the first address is used, and the
+    /// choice is logged at info.
+    #[test]
+    fn bind_takes_a_host_name_and_logs_what_it_resolved_to() {
+        let mut child = binary()
+            .args(["--bind", "localhost:0"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let addr = first_line_addr(&mut child);
+        assert!(addr.ip().is_loopback(), "{addr}");
+        assert_eq!(roundtrip(addr, GET).status, 200);
+        common::signal(&child, "TERM");
+        let status = wait_exit(&mut child, PROMPTLY);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert!(status.success(), "{status:?}\n{stderr}");
+        let ip = addr.ip().to_string();
+        assert!(
+            stderr.lines().any(|l| l.contains("INFO")
+                && l.contains("--bind localhost:0 resolved to")
+                && l.contains(&ip)),
+            "{stderr}"
+        );
     }
 
     #[test]
