@@ -12,6 +12,9 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
+use crate::protocol::Status;
+use crate::protocol::response::{check_field_value, check_header};
+
 /// Everything a [`Server`](crate::Server) needs to know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -24,6 +27,12 @@ pub struct Config {
     pub body: Vec<u8>,
     /// Its `Content-Type`.
     pub content_type: String,
+    /// The status of every answer to a valid request (`--status`).
+    pub status: Status,
+    /// Header fields added to every such answer (`--header`), in order; each
+    /// must pass [`check_header`] (the CLI checks them, and a pair that does
+    /// not is left out of the answer with a warning).
+    pub headers: Vec<(String, String)>,
     /// Most connections open at once; `None`: as many as the fd limit allows.
     pub max_connections: Option<usize>,
     /// Listen backlog: connections the kernel queues while we do not accept.
@@ -58,6 +67,8 @@ impl Default for Config {
             bind_resolution: None,
             body: b"Hello, World!".to_vec(),
             content_type: "text/plain; charset=utf-8".to_string(),
+            status: Status::OK,
+            headers: Vec::new(),
             max_connections: None,
             backlog: 1024,
             defer_accept: 1,
@@ -99,6 +110,14 @@ pub struct Cli {
     /// Content-Type of the response
     #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8", value_parser = parse_content_type)]
     pub content_type: String,
+    /// Status of every answer, 200-599, sent with its standard reason phrase
+    /// (204 and 304 without body or Content-Length)
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
+    pub status: u16,
+    /// Add a header field to every answer (repeatable); not Content-Length,
+    /// Transfer-Encoding, Connection, Date, Server or Content-Type
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
     /// Most connections open at once [default: the raised fd limit less a reserve]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
@@ -195,28 +214,19 @@ fn parse_bind(text: &str) -> Result<Bind, String> {
     })
 }
 
-/// A field value (RFC 9110 §5.5): visible ASCII, obs-text, and spaces or tabs
-/// between them. CR, LF, NUL and other controls are refused: in a response
-/// they would end the header early or split it (response splitting), so a
-/// value from the command line is held to what the server demands of a
-/// client's.
-pub fn check_field_value(value: &str) -> Result<(), String> {
-    let bytes = value.as_bytes();
-    if let Some(&b) = bytes
-        .iter()
-        .find(|&&b| !(b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f))
-    {
+/// `--header 'Name: value'`: a token, a colon, a field value (whitespace around
+/// it is dropped, as a server drops it from a request's field line); not one
+/// of the fields the server writes itself.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
         return Err(format!(
-            "`{}` holds the control character {b:#04x}, which a header field value cannot",
-            value.escape_debug()
+            "`{}` is not a header: expected 'Name: value'",
+            text.escape_debug()
         ));
-    }
-    if matches!(bytes.first(), Some(b' ' | b'\t')) || matches!(bytes.last(), Some(b' ' | b'\t')) {
-        return Err(format!(
-            "`{value}` starts or ends with whitespace, which a header field value cannot"
-        ));
-    }
-    Ok(())
+    };
+    let value = value.trim_matches([' ', '\t']);
+    check_header(name, value)?;
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// `--content-type`: a non-empty field value.
@@ -268,6 +278,9 @@ impl Cli {
             bind_resolution: self.bind.resolution,
             body,
             content_type: self.content_type,
+            status: Status::new(self.status)
+                .ok_or_else(|| format!("--status {} is not in 200..=599", self.status))?,
+            headers: self.headers,
             max_connections,
             backlog: self.backlog,
             defer_accept: self.defer_accept,
@@ -375,8 +388,68 @@ mod tests {
             assert_eq!(check_field_value(value).is_ok(), ok, "{value:?}");
         }
         assert!(parse_content_type("").is_err());
+        assert!(parse_content_type("a\0b").is_err());
         assert!(parse_content_type("text/html\r\n").is_err());
         assert_eq!(parse_content_type("text/html"), Ok("text/html".to_string()));
+    }
+
+    #[test]
+    fn headers_are_a_token_and_a_field_value() {
+        #[rustfmt::skip]
+        let table: &[(&str, Option<(&str, &str)>)] = &[
+            ("X-A: b", Some(("X-A", "b"))),
+            ("X-A:b", Some(("X-A", "b"))),
+            ("X-A: \t b c \t", Some(("X-A", "b c"))),
+            ("X-Empty:", Some(("X-Empty", ""))),
+            ("Cache-Control: max-age=60, public", Some(("Cache-Control", "max-age=60, public"))),
+            ("X-A: b: c", Some(("X-A", "b: c"))),
+            ("!#$%&'*+-.^_`|~: x", Some(("!#$%&'*+-.^_`|~", "x"))),
+            ("X-A", None),
+            (": b", None),
+            ("X A: b", None),
+            ("X-A : b", None),
+            ("X(A): b", None),
+            ("X-\u{e9}: b", None),
+            ("X-A: b\r\nSet-Cookie: c", None),
+            ("X-A: b\nc", None),
+            ("X-A: b\0", None),
+            ("X-A: b\x7f", None),
+            ("content-length: 5", None),
+            ("Transfer-Encoding: chunked", None),
+            ("CONNECTION: close", None),
+            ("Date: today", None),
+            ("Server: other", None),
+            ("Content-Type: text/html", None),
+        ];
+        for &(text, expected) in table {
+            let got = parse_header(text);
+            let expected = expected.map(|(n, v)| (n.to_string(), v.to_string()));
+            assert_eq!(got.clone().ok(), expected, "{text:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn status_and_headers_reach_the_config() {
+        let cli = Cli::try_parse_from([
+            "hello-reactor",
+            "--status",
+            "404",
+            "--header",
+            "X-One: 1",
+            "--header",
+            "X-Two: 2",
+        ])
+        .unwrap();
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.status.code(), 404);
+        assert_eq!(
+            config.headers,
+            [("X-One".into(), "1".into()), ("X-Two".into(), "2".into())]
+        );
+        for bad in ["199", "600", "99", "x", "-1", "2000"] {
+            let err = Cli::try_parse_from(["hello-reactor", "--status", bad]);
+            assert!(err.is_err(), "{bad}");
+        }
     }
 
     #[test]
