@@ -219,16 +219,6 @@ fn ok_index(persistence: Persistence, is_head: bool) -> usize {
 }
 
 impl Responses {
-    /// Render every variant of a `200 OK` with this body and content type, dated now.
-    pub fn new(body: &[u8], content_type: &str) -> Responses {
-        Responses::for_answer(&Answer {
-            status: Status::OK,
-            content_type,
-            headers: &[],
-            body,
-        })
-    }
-
     /// Render every variant of the answer `config` describes, dated now.
     pub fn for_config(config: &Config) -> Responses {
         Responses::for_answer(&Answer::from_config(config))
@@ -306,9 +296,19 @@ mod tests {
         std::str::from_utf8(bytes).unwrap()
     }
 
+    /// The default answer (`200 OK`, no extra header) with this body and type.
+    fn plain(body: &[u8], content_type: &str) -> Responses {
+        Responses::for_answer(&Answer {
+            status: Status::OK,
+            content_type,
+            headers: &[],
+            body,
+        })
+    }
+
     #[test]
     fn keep_alive_get_has_no_connection_header_and_the_body() {
-        let r = Responses::new(b"Hello, World!", "text/plain; charset=utf-8");
+        let r = plain(b"Hello, World!", "text/plain; charset=utf-8");
         let got = text(r.ok(Persistence::KeepAlive, false));
         assert!(got.starts_with("HTTP/1.1 200 OK\r\nServer: hello-reactor\r\nDate: "));
         assert!(got.contains("\r\nContent-Type: text/plain; charset=utf-8\r\n"));
@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn head_has_the_get_headers_and_no_body() {
-        let r = Responses::new(b"Hello, World!", "text/plain");
+        let r = plain(b"Hello, World!", "text/plain");
         for p in [
             Persistence::KeepAlive,
             Persistence::KeepAliveExplicit,
@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn connection_header_follows_persistence() {
-        let r = Responses::new(b"x", "text/plain");
+        let r = plain(b"x", "text/plain");
         assert!(
             text(r.ok(Persistence::KeepAliveExplicit, false))
                 .contains("\r\nConnection: keep-alive\r\n")
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn errors_are_complete_and_close() {
-        let r = Responses::new(b"x", "text/plain");
+        let r = plain(b"x", "text/plain");
         let got = text(r.error(Reject::MissingHost));
         assert!(got.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(got.contains("\r\nConnection: close\r\n"));
@@ -355,7 +355,7 @@ mod tests {
     /// one line saying why, short enough to read in a terminal.
     #[test]
     fn each_reason_is_answered_with_its_line() {
-        let r = Responses::new(b"x", "text/plain");
+        let r = plain(b"x", "text/plain");
         for reject in Reject::ALL {
             let got = text(r.error(reject));
             let status = reject.status();
@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn date_is_patched_only_when_the_second_changes() {
-        let mut r = Responses::new(b"x", "text/plain");
+        let mut r = plain(b"x", "text/plain");
         let t0 = UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert!(r.refresh_date(t0));
         assert!(

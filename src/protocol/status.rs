@@ -124,11 +124,6 @@ impl Status {
             _ => Content::Body,
         }
     }
-
-    /// A client error or server error (4xx, 5xx).
-    pub const fn is_error(self) -> bool {
-        self.0 >= 400
-    }
 }
 
 /// Whether a response with some status has content, see [`Status::content`].
