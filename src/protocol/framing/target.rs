@@ -75,17 +75,16 @@ const fn no_percent(mut table: [u8; 256]) -> [u8; 256] {
     table
 }
 
-/// Why [`scan`] stopped.
+/// A `%` not followed by two hex digits.
 #[derive(Debug, PartialEq, Eq)]
-enum Bad {
-    /// A byte the table refuses.
-    Byte,
-    /// A `%` not followed by two hex digits.
-    Percent,
-}
+struct BadPercent;
 
-/// Check every byte of `bytes` against a class table.
-fn scan(bytes: &[u8], table: &[u8; 256]) -> Result<(), Bad> {
+/// Check bytes of `bytes` against a class table up to the first byte it refuses,
+/// and return that byte's index (`bytes.len()` if there is none): one pass, one
+/// lookup per byte (a `%` also checks the two after it). The caller decides
+/// whether the byte it stopped at may end what it scanned (`:` after a host,
+/// `]` after an IP literal) or is an error.
+fn scan(bytes: &[u8], table: &[u8; 256]) -> Result<usize, BadPercent> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match table[usize::from(b)] {
@@ -93,22 +92,23 @@ fn scan(bytes: &[u8], table: &[u8; 256]) -> Result<(), Bad> {
             PCT => {
                 let hex = bytes.get(i + 1..i + 3);
                 if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    return Err(Bad::Percent);
+                    return Err(BadPercent);
                 }
                 i += 3;
             }
-            _ => return Err(Bad::Byte),
+            _ => break,
         }
     }
-    Ok(())
+    Ok(i)
 }
 
 /// Check the request line's method and target together (RFC 9112 §3.2).
 pub(super) fn check(method: &[u8], target: &[u8]) -> Result<(), Reject> {
-    scan(target, &TARGET).map_err(|bad| match bad {
-        Bad::Byte => Reject::TargetByte,
-        Bad::Percent => Reject::TargetPercent,
-    })?;
+    match scan(target, &TARGET) {
+        Ok(end) if end == target.len() => {}
+        Ok(_) => return Err(Reject::TargetByte),
+        Err(BadPercent) => return Err(Reject::TargetPercent),
+    }
     let connect = method == b"CONNECT";
     match target {
         [b'/', ..] if !connect => Ok(()),
@@ -149,28 +149,21 @@ fn looks_like_authority(target: &[u8]) -> bool {
 /// for authority-form; the host is an IP-literal in brackets or a non-empty
 /// reg-name (which covers IPv4 addresses).
 pub(super) fn is_authority(bytes: &[u8], port_required: bool) -> bool {
-    let (host_ok, rest) = match bytes {
-        [b'[', inside @ ..] => match inside.iter().position(|&b| b == b']') {
-            Some(close) => (
-                close > 0 && scan(&inside[..close], &IP_LITERAL).is_ok(),
-                &inside[close + 1..],
-            ),
-            None => return false,
+    let rest = match bytes {
+        [b'[', inside @ ..] => match scan(inside, &IP_LITERAL) {
+            Ok(end) if end > 0 && inside.get(end) == Some(&b']') => &inside[end + 1..],
+            _ => return false,
         },
-        _ => {
-            let end = bytes.iter().position(|&b| b == b':').unwrap_or(bytes.len());
-            (
-                end > 0 && scan(&bytes[..end], &REG_NAME).is_ok(),
-                &bytes[end..],
-            )
-        }
+        _ => match scan(bytes, &REG_NAME) {
+            Ok(end) if end > 0 => &bytes[end..],
+            _ => return false,
+        },
     };
-    let port_ok = match rest {
+    match rest {
         [] => !port_required,
         [b':', port @ ..] => port.iter().all(u8::is_ascii_digit),
         _ => false,
-    };
-    host_ok && port_ok
+    }
 }
 
 #[cfg(test)]
