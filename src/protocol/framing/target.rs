@@ -86,20 +86,24 @@ struct BadPercent;
 /// `]` after an IP literal) or is an error.
 fn scan(bytes: &[u8], table: &[u8; 256]) -> Result<usize, BadPercent> {
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match table[usize::from(b)] {
-            YES => i += 1,
-            PCT => {
-                let hex = bytes.get(i + 1..i + 3);
-                if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    return Err(BadPercent);
-                }
-                i += 3;
-            }
-            _ => break,
+    loop {
+        // The common case, a run of plain bytes, is a tight loop of lookups.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| table[usize::from(b)] != YES);
+        let Some(run) = run else {
+            return Ok(bytes.len());
+        };
+        i += run;
+        if table[usize::from(bytes[i])] != PCT {
+            return Ok(i);
         }
+        let hex = bytes.get(i + 1..i + 3);
+        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(BadPercent);
+        }
+        i += 3;
     }
-    Ok(i)
 }
 
 /// Check the request line's method and target together (RFC 9112 §3.2).
