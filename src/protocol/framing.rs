@@ -26,9 +26,12 @@
 //!   carry no information.
 //!
 //! Here: the outcome types and the head's syntax (httparse, plus the
-//! `HTTP/1.x` versions it does not know). In `framing/fields.rs`: what the
-//! header fields say about framing. In `framing/memo.rs`: the last head parsed,
-//! so that a repeated one costs one comparison ([`HeadMemo`]).
+//! `HTTP/1.x` versions it does not know). In `framing/target.rs`: the
+//! request-target's form and characters, and the `Host` authority. In
+//! `framing/fields.rs`: what the header fields say about framing. In
+//! `framing/reject.rs`: every reason to refuse a request ([`Reject`]), with its
+//! status and the line the answer says. In `framing/memo.rs`: the last head
+//! parsed, so that a repeated one costs one comparison ([`HeadMemo`]).
 
 use std::mem::MaybeUninit;
 
