@@ -93,7 +93,7 @@ impl Default for Config {
     about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
 )]
 pub struct Cli {
-    /// Address to listen on: IP:PORT, [IPv6]:PORT or HOST:PORT (port 0 picks a free port)
+    /// Address to listen on: `IP:PORT`, `[IPv6]:PORT` or `HOST:PORT` (port 0 picks a free port)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
     pub bind: Bind,
     /// Body of every response

@@ -26,7 +26,7 @@ macro_rules! reasons {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Reject {
             $(
-                #[doc = concat!("`", stringify!($status), "`: ", $text, ".")]
+                #[doc = concat!("`", stringify!($status), ": ", $text, "`")]
                 $variant,
             )*
         }
