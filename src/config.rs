@@ -5,22 +5,34 @@
 //! library takes a [`Config`] (plain data, `Default` gives the CLI defaults) so that
 //! tests and benchmarks can build a server without going through the command line.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
+
+use crate::protocol::Status;
+use crate::protocol::response::{check_field_value, check_header};
 
 /// Everything a [`Server`](crate::Server) needs to know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.
     pub bind: SocketAddr,
+    /// When `--bind` named a host rather than an address: what it was and what it
+    /// resolved to, for the log line at startup (`None` for a literal address).
+    pub bind_resolution: Option<String>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
     /// Its `Content-Type`.
     pub content_type: String,
+    /// The status of every answer to a valid request (`--status`).
+    pub status: Status,
+    /// Header fields added to every such answer (`--header`), in order; each
+    /// must pass [`check_header`] (the CLI checks them, and a pair that does
+    /// not is left out of the answer with a warning).
+    pub headers: Vec<(String, String)>,
     /// Most connections open at once; `None`: as many as the fd limit allows.
     pub max_connections: Option<usize>,
     /// Listen backlog: connections the kernel queues while we do not accept.
@@ -52,8 +64,11 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8888)),
+            bind_resolution: None,
             body: b"Hello, World!".to_vec(),
             content_type: "text/plain; charset=utf-8".to_string(),
+            status: Status::OK,
+            headers: Vec::new(),
             max_connections: None,
             backlog: 1024,
             defer_accept: 1,
@@ -78,9 +93,9 @@ impl Default for Config {
     about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
 )]
 pub struct Cli {
-    /// Address to listen on (port 0 picks a free port)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888")]
-    pub bind: SocketAddr,
+    /// Address to listen on: `IP:PORT`, `[IPv6]:PORT` or `HOST:PORT` (port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
+    pub bind: Bind,
     /// Body of every response
     #[arg(
         long,
@@ -93,8 +108,16 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
     /// Content-Type of the response
-    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8")]
+    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8", value_parser = parse_content_type)]
     pub content_type: String,
+    /// Status of every answer, 200-599, sent with its standard reason phrase
+    /// (204 and 304 without body or Content-Length)
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
+    pub status: u16,
+    /// Add a header field to every answer (repeatable); not Content-Length,
+    /// Transfer-Encoding, Connection, Date, Server or Content-Type
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
     /// Most connections open at once [default: the raised fd limit less a reserve]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
@@ -150,11 +173,89 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The forms `--bind` takes, for its error message.
+const BIND_FORMS: &str = "expected IP:PORT, [IPv6]:PORT or HOST:PORT, \
+                          e.g. 127.0.0.1:8888, [::1]:8888 or localhost:8888";
+
+/// A parsed `--bind`: the address to listen on and, for a host name, how it
+/// was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// The address (the first one a host name resolved to).
+    pub addr: SocketAddr,
+    /// For a host name: `localhost:8888 resolved to 127.0.0.1:8888 (of ...)`.
+    pub resolution: Option<String>,
+}
+
+/// `--bind`: a socket address, or a host name and port resolved now (the first
+/// address is used, as a client would; the choice is logged at startup, since
+/// `localhost` may be `::1` on one machine and `127.0.0.1` on the next).
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(Bind {
+            addr,
+            resolution: None,
+        });
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("`{text}` is not an address to listen on ({e}); {BIND_FORMS}"))?
+        .collect();
+    let Some(&addr) = addrs.first() else {
+        return Err(format!("`{text}` resolved to no address; {BIND_FORMS}"));
+    };
+    let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    Ok(Bind {
+        addr,
+        resolution: Some(format!(
+            "--bind {text} resolved to {addr} (first of: {})",
+            all.join(", ")
+        )),
+    })
+}
+
+/// `--header 'Name: value'`: a token, a colon, a field value (whitespace around
+/// it is dropped, as a server drops it from a request's field line); not one
+/// of the fields the server writes itself.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "`{}` is not a header: expected 'Name: value'",
+            text.escape_debug()
+        ));
+    };
+    let value = value.trim_matches([' ', '\t']);
+    check_header(name, value)?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `--content-type`: a non-empty field value.
+fn parse_content_type(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the content type cannot be empty".to_string());
+    }
+    check_field_value(text)?;
+    Ok(text.to_string())
+}
+
 impl Cli {
     /// Parse the process arguments into a [`Config`]; on a bad flag print the error and
     /// a usage line and exit with status 2 (clap's convention).
+    ///
+    /// clap prints the usage line only for some errors; a value its parsers refuse
+    /// (`--status 99`, `--bind nope`) gets one too, so that every bad flag is
+    /// answered alike.
     pub fn parse_config() -> Config {
-        let cli = Cli::parse();
+        let cli = Cli::try_parse().unwrap_or_else(|mut error| {
+            if matches!(
+                error.kind(),
+                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+            ) {
+                let usage = Cli::command().render_usage();
+                error.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+            }
+            error.exit()
+        });
         cli.into_config().unwrap_or_else(|message| {
             Cli::command()
                 .error(ErrorKind::ValueValidation, message)
@@ -173,9 +274,13 @@ impl Cli {
             .max_connections
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         Ok(Config {
-            bind: self.bind,
+            bind: self.bind.addr,
+            bind_resolution: self.bind.resolution,
             body,
             content_type: self.content_type,
+            status: Status::new(self.status)
+                .ok_or_else(|| format!("--status {} is not in 200..=599", self.status))?,
+            headers: self.headers,
             max_connections,
             backlog: self.backlog,
             defer_accept: self.defer_accept,
@@ -231,6 +336,120 @@ mod tests {
         assert_eq!(config.body, b"hi");
         assert_eq!(config.max_connections, Some(7));
         assert_eq!(config.header_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn bind_takes_addresses_and_host_names() {
+        let literal = parse_bind("[::1]:8888").unwrap();
+        assert_eq!(literal.addr, "[::1]:8888".parse().unwrap());
+        assert_eq!(literal.resolution, None);
+        let named = parse_bind("localhost:8888").unwrap();
+        assert!(named.addr.ip().is_loopback(), "{named:?}");
+        assert_eq!(named.addr.port(), 8888);
+        let note = named.resolution.unwrap();
+        assert!(
+            note.starts_with("--bind localhost:8888 resolved to "),
+            "{note}"
+        );
+        for bad in [
+            "localhost",
+            "127.0.0.1",
+            "1.2.3.4:99999",
+            ":80",
+            "",
+            "a b:80",
+        ] {
+            let message = parse_bind(bad).unwrap_err();
+            assert!(message.contains("127.0.0.1:8888"), "{bad}: {message}");
+            assert!(message.contains("[::1]:8888"), "{bad}: {message}");
+            assert!(message.contains("localhost:8888"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn field_values_are_checked_like_a_clients() {
+        #[rustfmt::skip]
+        let table = [
+            ("text/plain", true),
+            ("text/plain; charset=utf-8", true),
+            ("a\tb", true),
+            ("caf\u{e9}", true),
+            ("", true),
+            ("a\r\nSet-Cookie: x=1", false),
+            ("a\nb", false),
+            ("a\rb", false),
+            ("a\0b", false),
+            ("a\x7fb", false),
+            ("a\x01b", false),
+            (" a", false),
+            ("a\t", false),
+        ];
+        for (value, ok) in table {
+            assert_eq!(check_field_value(value).is_ok(), ok, "{value:?}");
+        }
+        assert!(parse_content_type("").is_err());
+        assert!(parse_content_type("a\0b").is_err());
+        assert!(parse_content_type("text/html\r\n").is_err());
+        assert_eq!(parse_content_type("text/html"), Ok("text/html".to_string()));
+    }
+
+    #[test]
+    fn headers_are_a_token_and_a_field_value() {
+        #[rustfmt::skip]
+        let table: &[(&str, Option<(&str, &str)>)] = &[
+            ("X-A: b", Some(("X-A", "b"))),
+            ("X-A:b", Some(("X-A", "b"))),
+            ("X-A: \t b c \t", Some(("X-A", "b c"))),
+            ("X-Empty:", Some(("X-Empty", ""))),
+            ("Cache-Control: max-age=60, public", Some(("Cache-Control", "max-age=60, public"))),
+            ("X-A: b: c", Some(("X-A", "b: c"))),
+            ("!#$%&'*+-.^_`|~: x", Some(("!#$%&'*+-.^_`|~", "x"))),
+            ("X-A", None),
+            (": b", None),
+            ("X A: b", None),
+            ("X-A : b", None),
+            ("X(A): b", None),
+            ("X-\u{e9}: b", None),
+            ("X-A: b\r\nSet-Cookie: c", None),
+            ("X-A: b\nc", None),
+            ("X-A: b\0", None),
+            ("X-A: b\x7f", None),
+            ("content-length: 5", None),
+            ("Transfer-Encoding: chunked", None),
+            ("CONNECTION: close", None),
+            ("Date: today", None),
+            ("Server: other", None),
+            ("Content-Type: text/html", None),
+        ];
+        for &(text, expected) in table {
+            let got = parse_header(text);
+            let expected = expected.map(|(n, v)| (n.to_string(), v.to_string()));
+            assert_eq!(got.clone().ok(), expected, "{text:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn status_and_headers_reach_the_config() {
+        let cli = Cli::try_parse_from([
+            "hello-reactor",
+            "--status",
+            "404",
+            "--header",
+            "X-One: 1",
+            "--header",
+            "X-Two: 2",
+        ])
+        .unwrap();
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.status.code(), 404);
+        assert_eq!(
+            config.headers,
+            [("X-One".into(), "1".into()), ("X-Two".into(), "2".into())]
+        );
+        for bad in ["199", "600", "99", "x", "-1", "2000"] {
+            let err = Cli::try_parse_from(["hello-reactor", "--status", bad]);
+            assert!(err.is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Hardening: malformed, ambiguous and oversized requests.
 //!
 //! Every rejected request must get its status in a complete response that says
-//! `Connection: close` and carries a short text body, followed by a clean close: the
+//! `Connection: close` and carries a one-line text body saying why, followed by a clean close: the
 //! server half-closes and drains what the client still sends (a lingering close,
 //! RFC 9112 §9.6), so the client reads the whole error and then EOF, never a reset.
 //! To make a reset likely if the server closed too early, every check sends 256 KiB
@@ -64,6 +64,11 @@ fn assert_rejected(addr: SocketAddr, request: &[u8], status: u16) {
     assert!(
         !body.is_empty() && body.len() < 100 && body.starts_with(&status.to_string()),
         "error body {body:?}"
+    );
+    // One line, `400 Bad Request: <why>`, ended by CRLF; nothing of the request.
+    assert!(
+        body.ends_with("\r\n") && body.matches('\n').count() == 1 && body.contains(": "),
+        "error body {body:?} is not one line saying why"
     );
     // Lingering close: EOF after the response, not a reset, and nothing else.
     let rest = reader

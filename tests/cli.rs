@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{GET, PROMPTLY, Reader, Serving, binary, connect, roundtrip, wait_exit};
+use common::{
+    GET, PROMPTLY, Reader, Serving, binary, connect, first_line_addr, roundtrip, wait_exit,
+};
 
 /// Run the binary with `args` (never on the default port) and collect its output;
 /// it must exit by itself within [`PROMPTLY`].
@@ -105,6 +107,68 @@ mod serving {
         assert_eq!(response.header("Content-Length"), Some("17"));
     }
 
+    /// `--status` and `--header` reach every answer, GET and HEAD alike.
+    #[test]
+    fn status_and_header_flags_are_served() {
+        let serving = Serving::start(
+            &[
+                "--status",
+                "404",
+                "--header",
+                "Cache-Control: no-store",
+                "--header",
+                "X-Served-By:  hello ",
+            ],
+            None,
+        );
+        let mut reader = Reader::new(connect(serving.addr));
+        for (request, is_head) in [
+            (GET, false),
+            (&b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"[..], true),
+        ] {
+            reader.send(request);
+            let response = reader.response(is_head);
+            assert!(
+                response.head.starts_with("HTTP/1.1 404 Not Found\r\n"),
+                "{}",
+                response.head
+            );
+            assert_eq!(response.header("Cache-Control"), Some("no-store"));
+            assert_eq!(response.header("X-Served-By"), Some("hello"));
+            assert_eq!(response.header("Content-Length"), Some("13"));
+            let body = if is_head { "" } else { "Hello, World!" };
+            assert_eq!(response.body_text(), body);
+        }
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{status:?}\n{stderr}");
+        assert!(
+            stderr.contains("404=2"),
+            "the summary counts the 404s: {stderr}"
+        );
+    }
+
+    /// `--status 204`: no body and no Content-Length (RFC 9110 §8.6), so the
+    /// next answer on the connection starts right after the blank line.
+    #[test]
+    fn status_204_has_no_body_and_no_content_length() {
+        let serving = Serving::start(&["--status", "204"], None);
+        let mut reader = Reader::new(connect(serving.addr));
+        reader.send(&[GET, GET].concat());
+        for _ in 0..2 {
+            let response = reader.response(false);
+            assert!(
+                response.head.starts_with("HTTP/1.1 204 No Content\r\n"),
+                "{}",
+                response.head
+            );
+            assert_eq!(response.header("Content-Length"), None, "{}", response.head);
+            assert_eq!(response.header("Content-Type"), None, "{}", response.head);
+        }
+        assert!(reader.leftover().is_empty(), "{:?}", reader.leftover());
+        let (status, stderr) = serving.terminate();
+        assert!(status.success(), "{status:?}\n{stderr}");
+    }
+
     #[test]
     fn body_file_bytes_are_served() {
         let contents: Vec<u8> = b"line one\nline two\n\x00\x01\xfe\xff end"
@@ -176,6 +240,23 @@ mod flags {
             &["--keep-alive-timeout", "soon"],
             &["--max-connections", "0"],
             &["--bind", "not-an-address"],
+            &["--bind", "localhost"],
+            &["--content-type", "text/plain\r\nSet-Cookie: a=b"],
+            &["--content-type", "text/plain\n"],
+            &["--content-type", "a\x01b"],
+            &["--content-type", ""],
+            &["--content-type", " text/plain"],
+            &["--status", "199"],
+            &["--status", "600"],
+            &["--status", "OK"],
+            &["--header", "X-A"],
+            &["--header", "X A: b"],
+            &["--header", "X-A: b\r\nSet-Cookie: c"],
+            &["--header", "X-A: \x01"],
+            &["--header", "Content-Length: 5"],
+            &["--header", "transfer-encoding: chunked"],
+            &["--header", "Connection: close"],
+            &["--header", "DATE: x"],
         ] {
             let mut all = vec!["--bind", "127.0.0.1:0"];
             all.extend_from_slice(args);
@@ -190,11 +271,59 @@ mod flags {
             };
             assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
             assert!(
+                stderr.contains("\nUsage: "),
+                "{args:?}: no usage line: {stderr}"
+            );
+            assert!(
                 stderr.contains(flag) || stderr.contains(&format!("'{value}'")),
                 "{args:?}: the error names neither the flag nor the value: {stderr}"
             );
             assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         }
+    }
+
+    /// A `--bind` that is no address says which forms are.
+    #[test]
+    fn a_bad_bind_names_the_expected_forms() {
+        let (status, _, stderr) = run(&["--bind", "nowhere"]);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        for form in ["127.0.0.1:8888", "[::1]:8888", "localhost:8888"] {
+            assert!(stderr.contains(form), "{form} not in {stderr}");
+        }
+    }
+
+    /// `--bind localhost:0` is resolved, the first address is used, and the
+    /// choice is logged at info.
+    #[test]
+    fn bind_takes_a_host_name_and_logs_what_it_resolved_to() {
+        let mut child = binary()
+            .args(["--bind", "localhost:0"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let addr = first_line_addr(&mut child);
+        assert!(addr.ip().is_loopback(), "{addr}");
+        assert_eq!(roundtrip(addr, GET).status, 200);
+        common::signal(&child, "TERM");
+        let status = wait_exit(&mut child, PROMPTLY);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert!(status.success(), "{status:?}\n{stderr}");
+        let ip = addr.ip().to_string();
+        assert!(
+            stderr.lines().any(|l| l.contains("INFO")
+                && l.contains("--bind localhost:0 resolved to")
+                && l.contains(&ip)),
+            "{stderr}"
+        );
     }
 
     #[test]

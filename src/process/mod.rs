@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use log::{error, warn};
+use log::{error, info, warn};
 
 use crate::config::Config;
 use crate::reactor::Server;
@@ -25,6 +25,9 @@ pub const RESERVED_FDS: usize = 32;
 /// Exit status: 0 after a clean stop, 1 if the address cannot be bound or the
 /// event loop fails.
 pub fn serve(mut config: Config) -> ExitCode {
+    if let Some(resolution) = &config.bind_resolution {
+        info!("{resolution}");
+    }
     config.max_connections = Some(connection_budget(config.max_connections));
     let bind = config.bind;
     let server = match Server::bind(config) {

@@ -16,8 +16,12 @@
 //! * a chunk size has 1 to 16 hex digits (as Go's net/http); more is 400 even
 //!   with leading zeros, so a size can never overflow.
 //! * whitespace after the size is allowed only before a `;` (BWS).
-//! * extensions are skipped up to the CR, and may hold only HTAB, SP, visible
-//!   characters and obs-text; trailer fields must be `token ":" value`.
+//! * extensions follow RFC 9112 §7.1.1 exactly:
+//!   `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`, a name is a token, a
+//!   value a token or a quoted-string; `5;` (no name), `5;a b`, `5;a=` and
+//!   trailing whitespace before the CR are 400. A lenient reading here is
+//!   how a front end and a back end come to disagree on where a chunk starts.
+//! * trailer fields must be `token ":" value`.
 //! * extension bytes plus trailer bytes of one body may not exceed
 //!   `max_head` (400), and payload may not exceed `max_body` (413, decided as
 //!   soon as a chunk size is read).
@@ -54,10 +58,24 @@ enum State {
     Length,
     /// In a chunk size (after `digits` hex digits).
     Size,
-    /// Whitespace after a chunk size; a `;` must follow.
+    /// Whitespace after a chunk size or an extension; a `;` must follow.
     SizeSpace,
-    /// In chunk extensions, up to the CR.
-    Extension,
+    /// After a `;`: whitespace, then an extension name.
+    ExtStart,
+    /// In an extension name.
+    ExtName,
+    /// Whitespace after an extension name: `=` or `;` must follow.
+    ExtNameSpace,
+    /// After `=`: whitespace, then a token or a quoted string.
+    ExtValueStart,
+    /// In a token extension value.
+    ExtToken,
+    /// In a quoted-string extension value.
+    ExtQuoted,
+    /// After a backslash in a quoted string.
+    ExtEscape,
+    /// After the closing quote of a value.
+    ExtQuotedEnd,
     /// The CR of a size line was read.
     SizeLf,
     /// Inside chunk data.
@@ -144,13 +162,23 @@ impl BodyReader {
         let sized = self.digits > 0;
         let next = match (self.state, byte) {
             (Size, b) if b.is_ascii_hexdigit() => return self.digit(b),
-            (Size, b';') if sized => self.size_end(Extension, limits)?,
+            (Size, b';') if sized => self.size_end(ExtStart, limits)?,
             (Size, b' ' | b'\t') if sized => self.size_end(SizeSpace, limits)?,
             (Size, b'\r') if sized => self.size_end(SizeLf, limits)?,
             (SizeSpace, b' ' | b'\t') => SizeSpace,
-            (SizeSpace, b';') => Extension,
-            (Extension, b'\r') => SizeLf,
-            (Extension, b) if is_text(b) => Extension,
+            (SizeSpace | ExtName | ExtNameSpace | ExtToken | ExtQuotedEnd, b';') => ExtStart,
+            (ExtStart, b' ' | b'\t') => ExtStart,
+            (ExtStart | ExtName, b) if is_tchar(b) => ExtName,
+            (ExtName | ExtNameSpace, b' ' | b'\t') => ExtNameSpace,
+            (ExtName | ExtNameSpace, b'=') => ExtValueStart,
+            (ExtValueStart, b' ' | b'\t') => ExtValueStart,
+            (ExtValueStart | ExtToken, b) if is_tchar(b) => ExtToken,
+            (ExtValueStart, b'"') => ExtQuoted,
+            (ExtToken | ExtQuotedEnd, b' ' | b'\t') => SizeSpace,
+            (ExtName | ExtToken | ExtQuotedEnd, b'\r') => SizeLf,
+            (ExtQuoted, b'"') => ExtQuotedEnd,
+            (ExtQuoted, b'\\') => ExtEscape,
+            (ExtQuoted | ExtEscape, b) if is_text(b) => ExtQuoted,
             (SizeLf, b'\n') if self.remaining == 0 => TrailerStart,
             (SizeLf, b'\n') => Data,
             (DataCr, b'\r') => DataLf,
@@ -162,16 +190,27 @@ impl BodyReader {
             (TrailerValue, b) if is_text(b) => TrailerValue,
             (TrailerLf, b'\n') => TrailerStart,
             (FinalLf, b'\n') => Done,
-            _ => return Err(Reject::BadRequest),
+            _ => return Err(self.error(byte)),
         };
         let extra = matches!(
             next,
-            SizeSpace | Extension | TrailerName | TrailerValue | TrailerLf
+            SizeSpace
+                | ExtStart
+                | ExtName
+                | ExtNameSpace
+                | ExtValueStart
+                | ExtToken
+                | ExtQuoted
+                | ExtEscape
+                | ExtQuotedEnd
+                | TrailerName
+                | TrailerValue
+                | TrailerLf
         ) || (self.state == TrailerLf);
         if extra {
             self.extra = self.extra.saturating_add(1);
             if usize::try_from(self.extra).unwrap_or(usize::MAX) > limits.max_head {
-                return Err(Reject::BadRequest);
+                return Err(Reject::ChunkMetadataTooLarge);
             }
         }
         if next == Size {
@@ -181,11 +220,27 @@ impl BodyReader {
         Ok(())
     }
 
+    /// Why `byte` cannot come next, for the error answer.
+    fn error(&self, byte: u8) -> Reject {
+        use State::*;
+        match (self.state, byte) {
+            (SizeLf | DataLf | TrailerLf | FinalLf, _) | (_, b'\n') => Reject::ChunkLineEnding,
+            (Size, _) => Reject::ChunkSize,
+            (
+                SizeSpace | ExtStart | ExtName | ExtNameSpace | ExtValueStart | ExtToken
+                | ExtQuoted | ExtEscape | ExtQuotedEnd,
+                _,
+            ) => Reject::ChunkExtension,
+            (DataCr, _) => Reject::ChunkDataEnd,
+            _ => Reject::Trailer,
+        }
+    }
+
     /// One hex digit of a chunk size; 16 fill a u64, a 17th is refused.
     fn digit(&mut self, byte: u8) -> Result<(), Reject> {
-        let value = char::from(byte).to_digit(16).ok_or(Reject::BadRequest)?;
+        let value = char::from(byte).to_digit(16).ok_or(Reject::ChunkSize)?;
         if self.digits >= 16 {
-            return Err(Reject::BadRequest);
+            return Err(Reject::ChunkSize);
         }
         self.digits += 1;
         self.remaining = (self.remaining << 4) | u64::from(value);
@@ -202,8 +257,8 @@ impl BodyReader {
     }
 }
 
-/// HTAB, SP, a visible character or obs-text: what a field value (or an
-/// extension) may hold.
+/// HTAB, SP, a visible character or obs-text: what a field value may hold, and
+/// (but `"` and `\`) a quoted string, or (all of them) a quoted pair.
 fn is_text(b: u8) -> bool {
     b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
 }

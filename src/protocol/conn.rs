@@ -33,9 +33,9 @@
 use log::{debug, trace};
 
 use super::batch::Batch;
-use super::framing::{BodyLength, BodyReader, Head, HeadMemo, Limits, Parse, Persistence};
+use super::framing::{BodyLength, BodyReader, Head, HeadMemo, Limits, Parse, Persistence, Reject};
 use super::phase::{Phase, Timeouts};
-use super::response::{CONTINUE, REQUEST_TIMEOUT, Responses};
+use super::response::{CONTINUE, Responses};
 use super::stats::Stats;
 
 /// Output batch size past which no further request is parsed until it is written.
@@ -205,7 +205,7 @@ impl Conn {
                             self.input = Input::Boundary;
                             self.respond(cx);
                         }
-                        Err(reject) => self.reject(cx, reject.status()),
+                        Err(reject) => self.reject(cx, reject),
                     }
                     continue;
                 }
@@ -224,7 +224,7 @@ impl Conn {
                     self.input = Input::Head;
                     break Stop::Partial;
                 }
-                Parse::Reject(reject) => self.reject(cx, reject.status()),
+                Parse::Reject(reject) => self.reject(cx, reject),
                 Parse::Complete(head) => {
                     pos += head.len;
                     completed = true;
@@ -286,7 +286,7 @@ impl Conn {
             }
             Phase::Head | Phase::Body => {
                 cx.stats.timeouts += 1;
-                self.reject(cx, REQUEST_TIMEOUT);
+                self.reject(cx, Reject::RequestTimeout);
             }
         }
     }
@@ -328,18 +328,18 @@ impl Conn {
         }
         let responses = cx.responses;
         cx.out.push(responses.ok(self.persistence, self.is_head));
-        cx.stats.response(200);
+        cx.stats.response(responses.ok_status());
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;
         }
     }
 
     /// Queue an error answer; the connection closes (lingering) once it is written.
-    fn reject(&mut self, cx: &mut Cx<'_>, status: u16) {
-        debug!("{}: answering {status}", cx.id);
+    fn reject(&mut self, cx: &mut Cx<'_>, reject: Reject) {
+        debug!("{}: {reject}", cx.id);
         let responses = cx.responses;
-        cx.out.push(responses.error(status));
-        cx.stats.response(status);
+        cx.out.push(responses.error(reject));
+        cx.stats.response(reject.status());
         self.input = Input::Ended;
         self.linger = true;
     }

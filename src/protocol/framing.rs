@@ -26,9 +26,12 @@
 //!   carry no information.
 //!
 //! Here: the outcome types and the head's syntax (httparse, plus the
-//! `HTTP/1.x` versions it does not know). In `framing/fields.rs`: what the
-//! header fields say about framing. In `framing/memo.rs`: the last head parsed,
-//! so that a repeated one costs one comparison ([`HeadMemo`]).
+//! `HTTP/1.x` versions it does not know). In `framing/target.rs`: the
+//! request-target's form and characters, and the `Host` authority. In
+//! `framing/fields.rs`: what the header fields say about framing. In
+//! `framing/reject.rs`: every reason to refuse a request ([`Reject`]), with its
+//! status and the line the answer says. In `framing/memo.rs`: the last head
+//! parsed, so that a repeated one costs one comparison ([`HeadMemo`]).
 
 use std::mem::MaybeUninit;
 
@@ -37,11 +40,14 @@ use httparse::{EMPTY_HEADER, Error, Header, Request, Status};
 pub use crate::protocol::chunked::{BodyReader, Skip};
 pub(crate) use fields::is_tchar;
 pub use memo::HeadMemo;
+pub use reject::Reject;
 
 use fields::analyze;
 
 mod fields;
 mod memo;
+mod reject;
+mod target;
 
 /// Header fields one head may carry; more is answered with 431.
 const MAX_HEADERS: usize = 64;
@@ -54,48 +60,6 @@ pub struct Limits {
     pub max_head: usize,
     /// Largest request body, in bytes of payload.
     pub max_body: u64,
-}
-
-/// Why a request is refused. Each maps to one status code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reject {
-    /// 400
-    BadRequest,
-    /// 413
-    ContentTooLarge,
-    /// 414
-    UriTooLong,
-    /// 431
-    HeaderFieldsTooLarge,
-    /// 501
-    NotImplemented,
-    /// 505
-    VersionNotSupported,
-}
-
-impl Reject {
-    /// The status code.
-    pub fn status(self) -> u16 {
-        match self {
-            Reject::BadRequest => 400,
-            Reject::ContentTooLarge => 413,
-            Reject::UriTooLong => 414,
-            Reject::HeaderFieldsTooLarge => 431,
-            Reject::NotImplemented => 501,
-            Reject::VersionNotSupported => 505,
-        }
-    }
-    /// The reason phrase.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Reject::BadRequest => "Bad Request",
-            Reject::ContentTooLarge => "Content Too Large",
-            Reject::UriTooLong => "URI Too Long",
-            Reject::HeaderFieldsTooLarge => "Request Header Fields Too Large",
-            Reject::NotImplemented => "Not Implemented",
-            Reject::VersionNotSupported => "HTTP Version Not Supported",
-        }
-    }
 }
 
 /// Whether the connection stays open after the response, and how the response says so.
@@ -161,9 +125,13 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Parse {
     let mut request = Request::new(&mut []);
     match request.parse_with_uninit_headers(window, &mut headers) {
         Ok(Status::Complete(len)) => {
-            let is_head = request.method == Some("HEAD");
+            let method = request.method.unwrap_or_default().as_bytes();
+            let target = request.path.unwrap_or_default().as_bytes();
+            if let Err(reject) = target::check(method, target) {
+                return Parse::Reject(reject);
+            }
             let http11 = request.version == Some(1);
-            analyze(len, is_head, http11, request.headers, limits)
+            analyze(len, method == b"HEAD", http11, request.headers, limits)
         }
         Ok(Status::Partial) => incomplete(window, buf.len(), limits),
         Err(Error::Version) => other_version(window, buf.len(), limits),
@@ -171,21 +139,30 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Parse {
     }
 }
 
-/// The status for an error httparse reports.
+/// The reason for an error httparse reports.
 fn reject_for(error: Error) -> Reject {
     match error {
-        Error::TooManyHeaders => Reject::HeaderFieldsTooLarge,
-        _ => Reject::BadRequest,
+        Error::TooManyHeaders => Reject::TooManyHeaders,
+        Error::HeaderName => Reject::HeaderName,
+        Error::HeaderValue => Reject::HeaderValue,
+        Error::NewLine => Reject::LineEnding,
+        Error::Token | Error::Version | Error::Status => Reject::RequestLine,
     }
 }
 
 /// A head that is not complete in `window`: wait, or refuse it if the window
-/// is already as large as a head may be.
+/// is already as large as a head may be: 431 if the request line ended, 414 if
+/// the target did not, and 501 if not even the method did (RFC 9112 §3: a
+/// method longer than any the server implements; it is no URI to be too long).
 fn incomplete(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
     if buffered < limits.max_head {
-        Parse::Partial
-    } else if window[request_line_start(window)..].contains(&b'\n') {
+        return Parse::Partial;
+    }
+    let line = &window[request_line_start(window)..];
+    if line.contains(&b'\n') {
         Parse::Reject(Reject::HeaderFieldsTooLarge)
+    } else if !line.is_empty() && !line.contains(&b' ') {
+        Parse::Reject(Reject::MethodTooLong)
     } else {
         Parse::Reject(Reject::UriTooLong)
     }
@@ -214,7 +191,7 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
     let line = &window[start..];
     let mut spaces = line.iter().enumerate().filter(|&(_, &b)| b == b' ');
     let (Some((method_end, _)), Some((target_end, _))) = (spaces.next(), spaces.next()) else {
-        return Parse::Reject(Reject::BadRequest);
+        return Parse::Reject(Reject::RequestLine);
     };
     let version = &line[target_end + 1..];
     let line_end = match version {
@@ -225,7 +202,7 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
                 [b'\r', b'\n', ..] => 2,
                 [b'\n', ..] => 1,
                 [] | [b'\r'] => return incomplete(window, buffered, limits),
-                _ => return Parse::Reject(Reject::BadRequest),
+                _ => return Parse::Reject(Reject::RequestLine),
             };
             if *major != b'1' {
                 return Parse::Reject(Reject::VersionNotSupported);
@@ -233,13 +210,16 @@ fn other_version(window: &[u8], buffered: usize, limits: &Limits) -> Parse {
             start + target_end + 1 + 8 + eol
         }
         _ if is_version_prefix(version) => return incomplete(window, buffered, limits),
-        _ => return Parse::Reject(Reject::BadRequest),
+        _ => return Parse::Reject(Reject::RequestLine),
     };
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
     match httparse::parse_headers(&window[line_end..], &mut headers) {
         Ok(Status::Complete((len, fields))) => {
-            let is_head = &line[..method_end] == b"HEAD";
-            analyze(line_end + len, is_head, true, fields, limits)
+            let method = &line[..method_end];
+            if let Err(reject) = target::check(method, &line[method_end + 1..target_end]) {
+                return Parse::Reject(reject);
+            }
+            analyze(line_end + len, method == b"HEAD", true, fields, limits)
         }
         Ok(Status::Partial) => incomplete(window, buffered, limits),
         Err(error) => Parse::Reject(reject_for(error)),

@@ -8,6 +8,7 @@ pub mod framing;
 pub mod phase;
 pub mod response;
 pub mod stats;
+pub mod status;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -15,3 +16,4 @@ mod tests;
 pub use batch::Batch;
 pub use conn::{Conn, ConnId, Cx, OUT_BATCH_LIMIT, Stop, Want};
 pub use phase::{Phase, Timeouts};
+pub use status::Status;

@@ -1,7 +1,7 @@
 //! Every response the server can send, rendered once, with the `Date` patched in place.
 //!
 //! hello-reactor answers every request with the same bytes, so nothing is formatted
-//! per request: each variant (keep-alive or close, `GET` or `HEAD`, each error status)
+//! per request: each variant (keep-alive or close, `GET` or `HEAD`, each reason to refuse)
 //! is rendered when the server starts, and answering a request is one copy of a
 //! ready-made byte string into the connection's output batch.
 //!
@@ -16,19 +16,32 @@
 //! refresh can never tear a half-sent `Date`.
 //!
 //! ```text
-//! HTTP/1.1 200 OK\r\n
+//! HTTP/1.1 200 OK\r\n                           <- --status, with its standard phrase
 //! Server: hello-reactor\r\n
 //! Date: Mon, 23 Nov 2026 19:03:05 GMT\r\n     <- patched once a second
-//! Content-Type: text/plain; charset=utf-8\r\n
-//! Content-Length: 13\r\n
+//! Content-Type: text/plain; charset=utf-8\r\n <- not for 204, 205, 304
+//! X-From-The-Command-Line: 1\r\n              <- each --header, in order
 //! Connection: keep-alive\r\n                 <- only in the variants that need it
+//! Content-Length: 13\r\n                     <- none for 204 and 304, 0 for 205
 //! \r\n
-//! Hello, World!                               <- not in HEAD variants
+//! Hello, World!                               <- not in HEAD variants, nor 204/205/304
 //! ```
+//!
+//! Error answers are rendered the same way, one per [`Reject`] reason: its status,
+//! `Content-Type: text/plain`, `Connection: close`, and a body of one line saying
+//! why (`400 Bad Request: HTTP/1.1 request without a Host header`). `--status` and
+//! `--header` do not touch them.
+//!
+//! What `--header` may add is decided here ([`check_header`]), so the command line
+//! and a library [`Config`] are held to the same rule.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::protocol::framing::{Persistence, Reject};
+use log::warn;
+
+use crate::config::Config;
+use crate::protocol::framing::{Persistence, Reject, is_tchar};
+use crate::protocol::status::{Content, Status};
 
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -44,21 +57,28 @@ struct Rendered {
 }
 
 impl Rendered {
-    fn new(status: &str, headers: &[(&str, &str)], body: &[u8], send_body: bool) -> Rendered {
+    /// `content_length`: `None` for a status that has none (204, 304); `body`:
+    /// the bytes sent after the head (empty for HEAD and body-less statuses).
+    fn new(
+        status: Status,
+        headers: &[(&str, &str)],
+        content_length: Option<usize>,
+        body: &[u8],
+    ) -> Rendered {
         let mut bytes = Vec::with_capacity(160 + body.len());
-        bytes.extend_from_slice(b"HTTP/1.1 ");
-        bytes.extend_from_slice(status.as_bytes());
-        bytes.extend_from_slice(b"\r\nServer: hello-reactor\r\nDate: ");
+        bytes.extend_from_slice(format!("HTTP/1.1 {status}\r\n").as_bytes());
+        bytes.extend_from_slice(b"Server: hello-reactor\r\nDate: ");
         let date_at = bytes.len();
         bytes.extend_from_slice(&[b' '; DATE_LEN]);
         bytes.extend_from_slice(b"\r\n");
         for (name, value) in headers {
             bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
-        bytes.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-        if send_body {
-            bytes.extend_from_slice(body);
+        if let Some(length) = content_length {
+            bytes.extend_from_slice(format!("Content-Length: {length}\r\n").as_bytes());
         }
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(body);
         Rendered { bytes, date_at }
     }
 
@@ -67,19 +87,124 @@ impl Rendered {
     }
 }
 
-/// The status a timed-out request gets (not a framing outcome, so not a [`Reject`]).
-pub const REQUEST_TIMEOUT: u16 = 408;
+/// What every request is answered with: `--status`, `--content-type`,
+/// `--header` and the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The status (default `200 OK`).
+    pub status: Status,
+    /// The `Content-Type` (sent only with content).
+    pub content_type: &'a str,
+    /// Extra header fields, in order. Pairs [`check_header`] refuses are left out.
+    pub headers: &'a [(String, String)],
+    /// The body (not sent for HEAD, nor for 204, 205 and 304).
+    pub body: &'a [u8],
+}
 
-/// Error statuses, in the order they are stored.
-const ERROR_STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];
+impl<'a> Answer<'a> {
+    /// The answer a [`Config`] describes.
+    pub fn from_config(config: &'a Config) -> Answer<'a> {
+        Answer {
+            status: config.status,
+            content_type: &config.content_type,
+            headers: &config.headers,
+            body: &config.body,
+        }
+    }
+
+    /// One variant of the answer: `connection` is the `Connection` value, if any.
+    fn render(&self, connection: Option<&str>, is_head: bool) -> Rendered {
+        let content = self.status.content();
+        let mut headers = Vec::with_capacity(self.headers.len() + 2);
+        if content == Content::Body {
+            headers.push(("Content-Type", self.content_type));
+        }
+        for (name, value) in self.headers {
+            match check_header(name, value) {
+                Ok(()) => headers.push((name.as_str(), value.as_str())),
+                Err(e) => warn!("header left out of the answer: {e}"),
+            }
+        }
+        headers.extend(connection.map(|value| ("Connection", value)));
+        let (length, body) = match content {
+            Content::None => (None, &[][..]),
+            Content::Empty => (Some(0), &[][..]),
+            Content::Body if is_head => (Some(self.body.len()), &[][..]),
+            Content::Body => (Some(self.body.len()), self.body),
+        };
+        Rendered::new(self.status, &headers, length, body)
+    }
+}
+
+/// Header fields the server writes itself, which `--header` may not add: a
+/// second `Content-Length`, `Transfer-Encoding` or `Connection` would change
+/// the framing or persistence a client reads (and could split the answer in
+/// two); `Date`, `Server` and `Content-Type` would appear twice.
+const OWN_HEADERS: [&str; 6] = [
+    "Content-Length",
+    "Transfer-Encoding",
+    "Connection",
+    "Date",
+    "Server",
+    "Content-Type",
+];
+
+/// Whether `name: value` may be added to the answer: the name a token
+/// (RFC 9110 §5.1), not one of the fields the server owns, and the value a
+/// field value ([`check_field_value`]).
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return Err(format!(
+            "`{}` is not a header field name (a token: letters, digits, !#$%&'*+-.^_`|~)",
+            name.escape_debug()
+        ));
+    }
+    if let Some(own) = OWN_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(name)) {
+        let hint = match *own {
+            "Content-Type" => "; use --content-type",
+            _ => "",
+        };
+        return Err(format!("{own} is written by the server itself{hint}"));
+    }
+    check_field_value(value)
+}
+
+/// A field value (RFC 9110 §5.5): visible ASCII, obs-text, and spaces or tabs
+/// between them. CR, LF, NUL and other controls are refused: in a response
+/// they would end the header early or split it (response splitting), so a
+/// value from the command line is held to what the server demands of a
+/// client's.
+pub fn check_field_value(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    if let Some(&b) = bytes
+        .iter()
+        .find(|&&b| !(b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f)))
+    {
+        return Err(format!(
+            "`{}` holds the control character {b:#04x}, which a header field value cannot",
+            value.escape_debug()
+        ));
+    }
+    if matches!(bytes.first(), Some(b' ' | b'\t')) || matches!(bytes.last(), Some(b' ' | b'\t')) {
+        return Err(format!(
+            "`{value}` starts or ends with whitespace, which a header field value cannot"
+        ));
+    }
+    Ok(())
+}
+
+/// The reason a request that does not arrive in time is answered with.
+pub const REQUEST_TIMEOUT: Reject = Reject::RequestTimeout;
 
 /// All responses, rendered ahead of time.
 #[derive(Debug, Clone)]
 pub struct Responses {
     /// Indexed by [`ok_index`]: persistence × (GET, HEAD).
     ok: [Rendered; 6],
-    /// Indexed like [`ERROR_STATUSES`].
-    errors: [Rendered; 7],
+    /// Their status.
+    ok_status: Status,
+    /// One per reason, indexed by `reject as usize` (the order of [`Reject::ALL`]).
+    errors: [Rendered; Reject::ALL.len()],
     /// The Unix second the current `Date` was rendered for.
     date_second: u64,
 }
@@ -93,45 +218,33 @@ fn ok_index(persistence: Persistence, is_head: bool) -> usize {
     p * 2 + usize::from(is_head)
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        431 => "Request Header Fields Too Large",
-        501 => "Not Implemented",
-        505 => "HTTP Version Not Supported",
-        _ => "Error",
-    }
-}
-
 impl Responses {
-    /// Render every variant for this body and content type, dated now.
-    pub fn new(body: &[u8], content_type: &str) -> Responses {
-        let ok = |connection: Option<&str>, send_body: bool| {
-            let mut headers = vec![("Content-Type", content_type)];
-            headers.extend(connection.map(|value| ("Connection", value)));
-            Rendered::new("200 OK", &headers, body, send_body)
-        };
-        let error = |status: u16| {
-            let text = format!("{status} {}\n", reason(status));
+    /// Render every variant of the answer `config` describes, dated now.
+    pub fn for_config(config: &Config) -> Responses {
+        Responses::for_answer(&Answer::from_config(config))
+    }
+
+    /// Render every variant of `answer` and every error answer, dated now.
+    pub fn for_answer(answer: &Answer<'_>) -> Responses {
+        let error = |reject: Reject| {
+            let text = format!("{reject}\r\n");
             let headers = [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Connection", "close"),
             ];
-            Rendered::new(&text[..text.len() - 1], &headers, text.as_bytes(), true)
+            Rendered::new(reject.status(), &headers, Some(text.len()), text.as_bytes())
         };
         let mut responses = Responses {
             ok: [
-                ok(None, true),
-                ok(None, false),
-                ok(Some("keep-alive"), true),
-                ok(Some("keep-alive"), false),
-                ok(Some("close"), true),
-                ok(Some("close"), false),
+                answer.render(None, false),
+                answer.render(None, true),
+                answer.render(Some("keep-alive"), false),
+                answer.render(Some("keep-alive"), true),
+                answer.render(Some("close"), false),
+                answer.render(Some("close"), true),
             ],
-            errors: ERROR_STATUSES.map(error),
+            ok_status: answer.status,
+            errors: Reject::ALL.map(error),
             date_second: 0,
         };
         responses.refresh_date(SystemTime::now());
@@ -157,23 +270,20 @@ impl Responses {
         true
     }
 
-    /// The `200 OK` answer to a request.
+    /// The answer to a request.
     pub fn ok(&self, persistence: Persistence, is_head: bool) -> &[u8] {
         &self.ok[ok_index(persistence, is_head)].bytes
     }
 
-    /// The answer to a rejected request (always `Connection: close`).
-    pub fn reject(&self, reject: Reject) -> &[u8] {
-        self.error(reject.status())
+    /// The status of the answer [`Responses::ok`] gives, for the stats.
+    pub fn ok_status(&self) -> Status {
+        self.ok_status
     }
 
-    /// An error response by status; see [`REQUEST_TIMEOUT`].
-    pub fn error(&self, status: u16) -> &[u8] {
-        let index = ERROR_STATUSES
-            .iter()
-            .position(|&s| s == status)
-            .unwrap_or(0);
-        &self.errors[index].bytes
+    /// The answer to a refused request, or to one that timed out
+    /// ([`REQUEST_TIMEOUT`]); it always says `Connection: close`.
+    pub fn error(&self, reject: Reject) -> &[u8] {
+        &self.errors[reject as usize].bytes
     }
 }
 
@@ -186,9 +296,19 @@ mod tests {
         std::str::from_utf8(bytes).unwrap()
     }
 
+    /// The default answer (`200 OK`, no extra header) with this body and type.
+    fn plain(body: &[u8], content_type: &str) -> Responses {
+        Responses::for_answer(&Answer {
+            status: Status::OK,
+            content_type,
+            headers: &[],
+            body,
+        })
+    }
+
     #[test]
     fn keep_alive_get_has_no_connection_header_and_the_body() {
-        let r = Responses::new(b"Hello, World!", "text/plain; charset=utf-8");
+        let r = plain(b"Hello, World!", "text/plain; charset=utf-8");
         let got = text(r.ok(Persistence::KeepAlive, false));
         assert!(got.starts_with("HTTP/1.1 200 OK\r\nServer: hello-reactor\r\nDate: "));
         assert!(got.contains("\r\nContent-Type: text/plain; charset=utf-8\r\n"));
@@ -198,7 +318,7 @@ mod tests {
 
     #[test]
     fn head_has_the_get_headers_and_no_body() {
-        let r = Responses::new(b"Hello, World!", "text/plain");
+        let r = plain(b"Hello, World!", "text/plain");
         for p in [
             Persistence::KeepAlive,
             Persistence::KeepAliveExplicit,
@@ -212,7 +332,7 @@ mod tests {
 
     #[test]
     fn connection_header_follows_persistence() {
-        let r = Responses::new(b"x", "text/plain");
+        let r = plain(b"x", "text/plain");
         assert!(
             text(r.ok(Persistence::KeepAliveExplicit, false))
                 .contains("\r\nConnection: keep-alive\r\n")
@@ -222,18 +342,119 @@ mod tests {
 
     #[test]
     fn errors_are_complete_and_close() {
-        let r = Responses::new(b"x", "text/plain");
-        let got = text(r.reject(Reject::HeaderFieldsTooLarge));
-        assert!(got.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        let r = plain(b"x", "text/plain");
+        let got = text(r.error(Reject::MissingHost));
+        assert!(got.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(got.contains("\r\nConnection: close\r\n"));
-        let body = "431 Request Header Fields Too Large\n";
+        let body = "400 Bad Request: HTTP/1.1 request without a Host header\r\n";
         assert!(got.ends_with(&format!("Content-Length: {}\r\n\r\n{body}", body.len())));
         assert!(text(r.error(REQUEST_TIMEOUT)).starts_with("HTTP/1.1 408 Request Timeout\r\n"));
     }
 
+    /// Every reason has its own answer: its status line, and a body that is the
+    /// one line saying why, short enough to read in a terminal.
+    #[test]
+    fn each_reason_is_answered_with_its_line() {
+        let r = plain(b"x", "text/plain");
+        for reject in Reject::ALL {
+            let got = text(r.error(reject));
+            let status = reject.status();
+            assert!(got.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{got}");
+            let (head, body) = got.split_once("\r\n\r\n").unwrap();
+            assert_eq!(body, format!("{status}: {}\r\n", reject.reason()));
+            assert_eq!(body.trim_end(), reject.to_string());
+            assert!(body.len() < 100, "{body:?}");
+            assert!(head.contains(&format!("\r\nContent-Length: {}", body.len())));
+            assert!(head.contains("\r\nConnection: close"));
+        }
+    }
+
+    /// `--status` and `--header`: every variant has the status line and the
+    /// headers; 204 and 304 have no body and no Content-Length, 205 says
+    /// `Content-Length: 0`; error answers keep their own status and no extra header.
+    #[test]
+    fn the_status_and_headers_are_configurable() {
+        let headers = vec![
+            ("X-A".to_string(), "1".to_string()),
+            ("Cache-Control".to_string(), "no-store".to_string()),
+        ];
+        #[rustfmt::skip]
+        let table = [
+            (200, Some(13), true),
+            (201, Some(13), true),
+            (299, Some(13), true),
+            (404, Some(13), true),
+            (503, Some(13), true),
+            (204, None, false),
+            (304, None, false),
+            (205, Some(0), false),
+        ];
+        for (code, length, has_body) in table {
+            let status = Status::new(code).unwrap();
+            let r = Responses::for_answer(&Answer {
+                status,
+                content_type: "text/plain",
+                headers: &headers,
+                body: b"Hello, World!",
+            });
+            assert_eq!(r.ok_status(), status);
+            for p in [
+                Persistence::KeepAlive,
+                Persistence::KeepAliveExplicit,
+                Persistence::Close,
+            ] {
+                for is_head in [false, true] {
+                    let got = text(r.ok(p, is_head));
+                    let (head, body) = got.split_once("\r\n\r\n").unwrap();
+                    assert!(head.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{got}");
+                    assert!(
+                        head.contains("\r\nX-A: 1\r\nCache-Control: no-store"),
+                        "{got}"
+                    );
+                    match length {
+                        Some(n) => assert!(head.contains(&format!("\r\nContent-Length: {n}"))),
+                        None => assert!(!head.contains("Content-Length"), "{got}"),
+                    }
+                    assert_eq!(head.contains("Content-Type: text/plain"), has_body, "{got}");
+                    let expected = if has_body && !is_head {
+                        "Hello, World!"
+                    } else {
+                        ""
+                    };
+                    assert_eq!(body, expected, "{code} {p:?} head={is_head}");
+                }
+            }
+            let error = text(r.error(Reject::MissingHost));
+            assert!(error.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+            assert!(!error.contains("X-A"), "{error}");
+        }
+    }
+
+    /// A library user's `Config` is not checked by the CLI: a header that could
+    /// split the answer is left out rather than rendered.
+    #[test]
+    fn headers_that_fail_the_check_are_left_out() {
+        let headers = vec![
+            ("X-Ok".to_string(), "1".to_string()),
+            ("X-Bad".to_string(), "a\r\nSet-Cookie: x".to_string()),
+            ("Content-Length".to_string(), "0".to_string()),
+            ("Bad Name".to_string(), "x".to_string()),
+        ];
+        let r = Responses::for_answer(&Answer {
+            status: Status::OK,
+            content_type: "text/plain",
+            headers: &headers,
+            body: b"x",
+        });
+        let got = text(r.ok(Persistence::KeepAlive, false));
+        assert!(got.contains("\r\nX-Ok: 1\r\n"), "{got}");
+        assert!(!got.contains("X-Bad") && !got.contains("Set-Cookie") && !got.contains("Bad Name"));
+        assert_eq!(got.matches("Content-Length").count(), 1, "{got}");
+    }
+
     #[test]
     fn date_is_patched_only_when_the_second_changes() {
-        let mut r = Responses::new(b"x", "text/plain");
+        let mut r = plain(b"x", "text/plain");
         let t0 = UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert!(r.refresh_date(t0));
         assert!(
@@ -242,6 +463,8 @@ mod tests {
         );
         assert!(!r.refresh_date(t0 + Duration::from_millis(999)));
         assert!(r.refresh_date(t0 + Duration::from_secs(1)));
-        assert!(text(r.error(400)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n"));
+        assert!(
+            text(r.error(Reject::MissingHost)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n")
+        );
     }
 }

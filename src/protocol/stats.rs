@@ -6,8 +6,11 @@
 
 use std::fmt;
 
-/// Statuses counted one by one; anything else lands in the last slot.
-const STATUSES: [u16; 9] = [200, 400, 408, 413, 414, 431, 501, 505, 0];
+use crate::protocol::status::Status;
+
+/// Counters, one per possible code: counting a response is one indexed add,
+/// whatever status `--status` configured, and no status is ever lumped with others.
+const SLOTS: usize = Status::MAX as usize + 1;
 
 /// What the server did over its run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,13 +61,14 @@ impl fmt::Display for Summary {
 }
 
 /// Live counters, owned by the loop.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Stats {
     /// Connections accepted.
     pub connections: u64,
     /// Request heads parsed.
     pub requests: u64,
-    responses: [u64; STATUSES.len()],
+    /// Indexed by status code; [`SLOTS`] long.
+    responses: Box<[u64]>,
     /// Connections closed by a timeout.
     pub timeouts: u64,
     /// Connections closed by an I/O error.
@@ -73,29 +77,43 @@ pub struct Stats {
     pub accept_fd_exhausted: u64,
 }
 
+impl Default for Stats {
+    fn default() -> Stats {
+        Stats {
+            connections: 0,
+            requests: 0,
+            responses: vec![0; SLOTS].into_boxed_slice(),
+            timeouts: 0,
+            io_errors: 0,
+            accept_fd_exhausted: 0,
+        }
+    }
+}
+
 impl Stats {
     /// Count one response with `status`.
     #[inline]
-    pub fn response(&mut self, status: u16) {
-        let slot = STATUSES
-            .iter()
-            .position(|&s| s == status)
-            .unwrap_or(STATUSES.len() - 1);
-        self.responses[slot] += 1;
+    pub fn response(&mut self, status: Status) {
+        // A Status is at most Status::MAX, so the slot exists.
+        if let Some(count) = self.responses.get_mut(usize::from(status.code())) {
+            *count += 1;
+        }
     }
 
-    /// Responses that were not `200 OK`.
+    /// Responses with a 4xx or 5xx status: refused requests, timeouts, and every
+    /// answer if `--status` itself is an error status.
     pub fn error_responses(&self) -> u64 {
-        self.responses[1..].iter().sum()
+        self.responses[usize::from(Status::BAD_REQUEST.code())..]
+            .iter()
+            .sum()
     }
 
     /// A snapshot for callers outside the loop.
     pub fn summary(&self) -> Summary {
-        let responses = STATUSES
-            .iter()
-            .zip(self.responses)
-            .filter(|(_, n)| *n > 0)
-            .map(|(&s, n)| (s, n))
+        let responses = (0u16..)
+            .zip(self.responses.iter())
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s, *n))
             .collect();
         Summary {
             connections: self.connections,
@@ -119,9 +137,9 @@ mod tests {
             requests: 3,
             ..Stats::default()
         };
-        stats.response(200);
-        stats.response(200);
-        stats.response(431);
+        stats.response(Status::OK);
+        stats.response(Status::OK);
+        stats.response(Status::HEADER_FIELDS_TOO_LARGE);
         let summary = stats.summary();
         assert_eq!(summary.responses, vec![(200, 2), (431, 1)]);
         assert_eq!(summary.responses_with(431), 1);
@@ -131,5 +149,21 @@ mod tests {
             summary.to_string(),
             "2 connections, 3 requests, responses: 200=2 431=1, 0 timeouts, 0 I/O errors, 0 accept fd exhaustions"
         );
+    }
+
+    #[test]
+    fn every_status_has_its_own_count() {
+        let mut stats = Stats::default();
+        for code in Status::MIN..=Status::MAX {
+            for _ in 0..code % 3 {
+                stats.response(Status::new(code).unwrap());
+            }
+        }
+        let summary = stats.summary();
+        for code in Status::MIN..=Status::MAX {
+            assert_eq!(summary.responses_with(code), u64::from(code % 3), "{code}");
+        }
+        let errors: u64 = (400u16..=599).map(|code| u64::from(code % 3)).sum();
+        assert_eq!(stats.error_responses(), errors);
     }
 }

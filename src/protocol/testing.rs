@@ -60,7 +60,7 @@ impl Fixture {
                 max_head: config.max_request_head,
                 max_body: config.max_body,
             },
-            responses: Responses::new(&config.body, &config.content_type),
+            responses: Responses::for_config(&config),
             stats: Stats::default(),
             memo: HeadMemo::new(),
             pending: Vec::new(),

@@ -62,7 +62,7 @@ impl LoopData {
             worker: None,
             now: 0,
             draining: false,
-            responses: Responses::new(&config.body, &config.content_type),
+            responses: Responses::for_config(config),
             limits: Limits {
                 max_head: config.max_request_head,
                 max_body: config.max_body,

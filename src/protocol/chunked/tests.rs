@@ -83,35 +83,60 @@ fn framings() {
             "5;a=b;c=\"d;\\\"e\"\r\nhello\r\n0;x\r\n\r\n",
             done(31),
         ),
-        (Chunked, "5 ;a\r\nhello\r\n0\t \t;\r\n\r\n", done(22)),
+        (Chunked, "5 ;a\r\nhello\r\n0\t \t;x\r\n\r\n", done(23)),
+        (Chunked, "0 ; a = b ;c= \"\" ;d\r\n\r\n", done(23)),
+        (Chunked, "0;a=\"\\\"\\\\\t\u{e9}\"\r\n\r\n", done(17)),
+        (Chunked, "0;!#$%&'*+-.^_`|~=x\r\n\r\n", done(23)),
+        (Chunked, "5;\r\n", Err(ChunkExtension)),
+        (Chunked, "5; \r\n", Err(ChunkExtension)),
+        (Chunked, "5;;a\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a;\r\n", Err(ChunkExtension)),
+        (Chunked, "5;=b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a =\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a \r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b \r\n", Err(ChunkExtension)),
+        (Chunked, "5;a b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b=c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a(b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"b\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"b\"c\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"\x7f\"\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=\"\\\n\"\r\n", Err(ChunkLineEnding)),
+        (Chunked, "5;\u{e9}\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a\rb\r\n", Err(ChunkLineEnding)),
+        (Chunked, "5;a=\"\r\"\r\n", Err(ChunkExtension)),
+        (Chunked, "5;a=b\n", Err(ChunkLineEnding)),
+        (Chunked, "5\r;a\r\n", Err(ChunkLineEnding)),
         (Chunked, "0\r\nX-T: 1\r\nY:\r\n\r\nNEXT", done(17)),
         (Chunked, "64\r\n", pending(4)),
         (Chunked, "65\r\n", Err(ContentTooLarge)),
         (Chunked, "32\r\n", pending(4)),
         (Chunked, "FFFFFFFFFFFFFFFF;", Err(ContentTooLarge)),
-        (Chunked, "00000000000000001\r\n", Err(BadRequest)),
-        (Chunked, "10000000000000000\r\n", Err(BadRequest)),
-        (Chunked, "\r\n", Err(BadRequest)),
-        (Chunked, ";a\r\n", Err(BadRequest)),
-        (Chunked, " 5\r\n", Err(BadRequest)),
-        (Chunked, "+5\r\n", Err(BadRequest)),
-        (Chunked, "0x5\r\n", Err(BadRequest)),
-        (Chunked, "5 \r\n", Err(BadRequest)),
-        (Chunked, "5\n", Err(BadRequest)),
-        (Chunked, "5\r\r", Err(BadRequest)),
-        (Chunked, "5;a\n", Err(BadRequest)),
-        (Chunked, "5;a\0\r\n", Err(BadRequest)),
-        (Chunked, "1\r\nab\r\n", Err(BadRequest)),
-        (Chunked, "1\r\na\n0\r\n\r\n", Err(BadRequest)),
-        (Chunked, "1\r\na\r0", Err(BadRequest)),
-        (Chunked, "0\r\n\n", Err(BadRequest)),
-        (Chunked, "0\r\n\r\r", Err(BadRequest)),
-        (Chunked, "0\r\nX: 1\n\r\n", Err(BadRequest)),
-        (Chunked, "0\r\n x: 1\r\n\r\n", Err(BadRequest)),
-        (Chunked, "0\r\nX : 1\r\n\r\n", Err(BadRequest)),
-        (Chunked, "0\r\n:1\r\n\r\n", Err(BadRequest)),
-        (Chunked, "0\r\nX\r\n\r\n", Err(BadRequest)),
-        (Chunked, "0\r\nX: a\x7f\r\n\r\n", Err(BadRequest)),
+        (Chunked, "00000000000000001\r\n", Err(ChunkSize)),
+        (Chunked, "10000000000000000\r\n", Err(ChunkSize)),
+        (Chunked, "\r\n", Err(ChunkSize)),
+        (Chunked, ";a\r\n", Err(ChunkSize)),
+        (Chunked, " 5\r\n", Err(ChunkSize)),
+        (Chunked, "+5\r\n", Err(ChunkSize)),
+        (Chunked, "0x5\r\n", Err(ChunkSize)),
+        (Chunked, "5 \r\n", Err(ChunkExtension)),
+        (Chunked, "5\n", Err(ChunkLineEnding)),
+        (Chunked, "5\r\r", Err(ChunkLineEnding)),
+        (Chunked, "5;a\n", Err(ChunkLineEnding)),
+        (Chunked, "5;a\0\r\n", Err(ChunkExtension)),
+        (Chunked, "1\r\nab\r\n", Err(ChunkDataEnd)),
+        (Chunked, "1\r\na\n0\r\n\r\n", Err(ChunkLineEnding)),
+        (Chunked, "1\r\na\r0", Err(ChunkLineEnding)),
+        (Chunked, "0\r\n\n", Err(ChunkLineEnding)),
+        (Chunked, "0\r\n\r\r", Err(ChunkLineEnding)),
+        (Chunked, "0\r\nX: 1\n\r\n", Err(ChunkLineEnding)),
+        (Chunked, "0\r\n x: 1\r\n\r\n", Err(Trailer)),
+        (Chunked, "0\r\nX : 1\r\n\r\n", Err(Trailer)),
+        (Chunked, "0\r\n:1\r\n\r\n", Err(Trailer)),
+        (Chunked, "0\r\nX\r\n\r\n", Err(Trailer)),
+        (Chunked, "0\r\nX: a\x7f\r\n\r\n", Err(Trailer)),
     ];
     for &(length, input, expected) in table {
         let reader = BodyReader::new(length);
@@ -151,10 +176,16 @@ fn extensions_and_trailers_share_a_budget() {
     let trailer = format!("T:{}\r\n", "v".repeat(20)); // 24 bytes
     let fits = format!("1{ext}\r\nx\r\n0\r\n{trailer}\r\n");
     assert_eq!(whole(chunked(), fits.as_bytes()), done(fits.len()));
-    let over = format!("1{ext}\r\nx\r\n0;\r\n{trailer}\r\n");
-    assert_eq!(whole(chunked(), over.as_bytes()), Err(Reject::BadRequest));
+    let over = format!("1{ext}\r\nx\r\n0;a\r\n{trailer}\r\n");
+    assert_eq!(
+        whole(chunked(), over.as_bytes()),
+        Err(Reject::ChunkMetadataTooLarge)
+    );
     let spaces = format!("1{}", " ".repeat(65));
-    assert_eq!(whole(chunked(), spaces.as_bytes()), Err(Reject::BadRequest));
+    assert_eq!(
+        whole(chunked(), spaces.as_bytes()),
+        Err(Reject::ChunkMetadataTooLarge)
+    );
 }
 
 #[test]

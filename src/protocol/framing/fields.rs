@@ -8,6 +8,7 @@
 
 use httparse::Header;
 
+use super::target::is_authority;
 use super::{BodyLength, Head, Limits, Parse, Persistence, Reject};
 
 /// Transfer codings this server knows (RFC 9110 §18.6). It decodes none of
@@ -64,9 +65,7 @@ impl Fields {
             let (name, value) = (header.name, header.value);
             if name.eq_ignore_ascii_case("host") {
                 fields.hosts += 1;
-                if !value.iter().all(|&b| is_host_byte(b)) {
-                    return Err(Reject::BadRequest);
-                }
+                check_host(value)?;
             } else if name.eq_ignore_ascii_case("content-length") {
                 fields.add_content_length(value)?;
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
@@ -88,9 +87,9 @@ impl Fields {
     /// values; any other value, or a different value on another line, is 400.
     fn add_content_length(&mut self, value: &[u8]) -> Result<(), Reject> {
         for element in elements(value) {
-            let n = parse_decimal(element).ok_or(Reject::BadRequest)?;
+            let n = parse_decimal(element).ok_or(Reject::InvalidContentLength)?;
             if self.content_length.is_some_and(|previous| previous != n) {
-                return Err(Reject::BadRequest);
+                return Err(Reject::ConflictingContentLength);
             }
             self.content_length = Some(n);
         }
@@ -105,8 +104,11 @@ impl Fields {
         http11: bool,
         limits: &Limits,
     ) -> Result<Head, Reject> {
-        if self.hosts > 1 || (http11 && self.hosts == 0) {
-            return Err(Reject::BadRequest);
+        if self.hosts > 1 {
+            return Err(Reject::RepeatedHost);
+        }
+        if http11 && self.hosts == 0 {
+            return Err(Reject::MissingHost);
         }
         let body = if self.codings.present {
             self.codings.framing(self.content_length.is_some())?
@@ -139,17 +141,22 @@ impl Fields {
 
 impl Codings {
     /// One `Transfer-Encoding` field line: codings, each maybe with `;` parameters.
+    ///
+    /// Empty list elements are ignored (RFC 9110 §5.6.1.2: `,chunked` and
+    /// `chunked,` mean `chunked`), but the field still counts as present: a
+    /// line with no coding at all does not end in `chunked`, and is refused
+    /// rather than read as "no body".
     fn add(&mut self, value: &[u8]) -> Result<(), Reject> {
-        for element in elements(value) {
+        self.present = true;
+        for element in elements(value).filter(|e| !e.is_empty()) {
             let name = match element.iter().position(|&b| b == b';') {
                 Some(semicolon) => trim(&element[..semicolon]),
                 None => element,
             };
             if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-                return Err(Reject::BadRequest);
+                return Err(Reject::InvalidTransferEncoding);
             }
             let chunked = name.eq_ignore_ascii_case(b"chunked");
-            self.present = true;
             self.unknown |= !KNOWN_CODINGS.iter().any(|k| name.eq_ignore_ascii_case(k));
             self.chunked = self.chunked.saturating_add(u32::from(chunked));
             self.last_is_chunked = chunked;
@@ -160,11 +167,11 @@ impl Codings {
     /// The framing the codings give (RFC 9112 §6.1, §6.3).
     fn framing(&self, has_content_length: bool) -> Result<BodyLength, Reject> {
         if has_content_length {
-            Err(Reject::BadRequest)
+            Err(Reject::ContentLengthAndTransferEncoding)
         } else if self.unknown {
-            Err(Reject::NotImplemented)
+            Err(Reject::UnknownTransferCoding)
         } else if self.chunked != 1 || !self.last_is_chunked {
-            Err(Reject::BadRequest)
+            Err(Reject::ChunkedNotLast)
         } else {
             Ok(BodyLength::Chunked)
         }
@@ -172,8 +179,9 @@ impl Codings {
 }
 
 /// The elements of a comma-separated field value (RFC 9110 §5.6.1), trimmed
-/// of whitespace, empty ones included. Commas inside quoted strings (in
-/// parameters) do not separate.
+/// of whitespace, empty ones included (a caller skips them, or, for
+/// `Content-Length`, which is not a list, refuses them). Commas inside quoted
+/// strings (in parameters) do not separate.
 fn elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     let (mut quoted, mut escaped) = (false, false);
     let separator = move |&b: &u8| {
@@ -219,17 +227,25 @@ pub(crate) fn is_tchar(b: u8) -> bool {
     TCHAR[usize::from(b)]
 }
 
-/// A byte that may appear in `Host`: `uri-host [":" port]` (RFC 3986).
-fn is_host_byte(b: u8) -> bool {
-    HOST_BYTE[usize::from(b)]
+/// `Host` (RFC 9112 §3.2, RFC 9110 §7.2): `uri-host [ ":" port ]`. An empty
+/// value is refused too: RFC 9112 lets a client send one only when the target
+/// URI has no authority, which no target this server accepts lacks (origin-form
+/// and `*` are paths on this host, absolute-form names one).
+fn check_host(value: &[u8]) -> Result<(), Reject> {
+    if value.is_empty() {
+        Err(Reject::EmptyHost)
+    } else if is_authority(value, false) {
+        Ok(())
+    } else {
+        Err(Reject::InvalidHost)
+    }
 }
 
-/// Byte classes as tables, built at compile time: every request's `Host` is
-/// checked byte by byte, and a table is one load per byte where searching the
-/// list of punctuation was a loop per byte (it was the costliest part of a
-/// pipelined request's head analysis).
+/// Byte classes as tables, built at compile time: a table is one load per byte
+/// where searching the list of punctuation was a loop per byte (it was the
+/// costliest part of a pipelined request's head analysis). `Host` is checked
+/// the same way, with the tables in `target.rs`.
 const TCHAR: [bool; 256] = alphanumeric_and(b"!#$%&'*+-.^_`|~");
-const HOST_BYTE: [bool; 256] = alphanumeric_and(b"-._~!$&'()*+,;=:[]%");
 
 /// A table true for ASCII letters and digits and for each byte of `extra`.
 const fn alphanumeric_and(extra: &[u8]) -> [bool; 256] {
@@ -260,11 +276,6 @@ mod tests {
                 is_tchar(b),
                 alnum || b"!#$%&'*+-.^_`|~".contains(&b),
                 "tchar {b:#04x}"
-            );
-            assert_eq!(
-                is_host_byte(b),
-                alnum || b"-._~!$&'()*+,;=:[]%".contains(&b),
-                "host byte {b:#04x}"
             );
         }
     }
