@@ -3,8 +3,15 @@
 //! Plain integers bumped on the one reactor thread: no atomics, no locks. They feed
 //! the shutdown summary, `--stats-interval`, and [`Summary`], which
 //! [`Server::run`](crate::Server::run) returns so tests can check what happened.
+//!
+//! With several workers (`--workers`) each reactor keeps its own counters, still
+//! without sharing: summaries are added up only when a worker stops, or when it
+//! publishes a snapshot at its stats tick. `Summary` therefore adds (`+=`, `sum()`),
+//! and that sum is what the process reports.
 
 use std::fmt;
+use std::iter::Sum;
+use std::ops::AddAssign;
 
 /// Statuses counted one by one; anything else lands in the last slot.
 const STATUSES: [u16; 9] = [200, 400, 408, 413, 414, 431, 501, 505, 0];
@@ -34,6 +41,71 @@ impl Summary {
             .find(|(s, _)| *s == status)
             .map_or(0, |(_, n)| *n)
     }
+
+    /// Responses that were not `200 OK`.
+    pub fn error_responses(&self) -> u64 {
+        self.responses
+            .iter()
+            .filter(|(status, _)| *status != 200)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+impl AddAssign<&Summary> for Summary {
+    /// Add another worker's counters; responses are merged by status and kept in
+    /// the order a single reactor lists them.
+    fn add_assign(&mut self, other: &Summary) {
+        self.connections += other.connections;
+        self.requests += other.requests;
+        self.timeouts += other.timeouts;
+        self.io_errors += other.io_errors;
+        self.accept_fd_exhausted += other.accept_fd_exhausted;
+        for &(status, count) in &other.responses {
+            match self.responses.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += count,
+                None => self.responses.push((status, count)),
+            }
+        }
+        self.responses.sort_by_key(|&(status, _)| slot(status));
+    }
+}
+
+impl<'a> Sum<&'a Summary> for Summary {
+    fn sum<I: Iterator<Item = &'a Summary>>(summaries: I) -> Summary {
+        summaries.fold(Summary::default(), |mut total, one| {
+            total += one;
+            total
+        })
+    }
+}
+
+impl Sum for Summary {
+    fn sum<I: Iterator<Item = Summary>>(summaries: I) -> Summary {
+        summaries.fold(Summary::default(), |mut total, one| {
+            total += &one;
+            total
+        })
+    }
+}
+
+/// The `--stats-interval` line: `rate` requests per second, `open` connections,
+/// and `summary`'s error counters. One reactor and the sum of several log the same.
+pub fn stats_line(rate: f64, open: usize, summary: &Summary) -> String {
+    format!(
+        "stats: {rate:.0} req/s, {open} open connections, {} error responses, {} I/O errors, {} timeouts",
+        summary.error_responses(),
+        summary.io_errors,
+        summary.timeouts
+    )
+}
+
+/// Where `status` is counted: its place in [`STATUSES`], or the last slot.
+fn slot(status: u16) -> usize {
+    STATUSES
+        .iter()
+        .position(|&s| s == status)
+        .unwrap_or(STATUSES.len() - 1)
 }
 
 impl fmt::Display for Summary {
@@ -77,11 +149,7 @@ impl Stats {
     /// Count one response with `status`.
     #[inline]
     pub fn response(&mut self, status: u16) {
-        let slot = STATUSES
-            .iter()
-            .position(|&s| s == status)
-            .unwrap_or(STATUSES.len() - 1);
-        self.responses[slot] += 1;
+        self.responses[slot(status)] += 1;
     }
 
     /// Responses that were not `200 OK`.
@@ -130,6 +198,38 @@ mod tests {
         assert_eq!(
             summary.to_string(),
             "2 connections, 3 requests, responses: 200=2 431=1, 0 timeouts, 0 I/O errors, 0 accept fd exhaustions"
+        );
+    }
+
+    #[test]
+    fn summaries_add_up_by_status_in_order() {
+        let a = Summary {
+            connections: 2,
+            requests: 3,
+            responses: vec![(200, 2), (431, 1)],
+            timeouts: 1,
+            ..Summary::default()
+        };
+        let b = Summary {
+            connections: 5,
+            requests: 5,
+            responses: vec![(200, 4), (400, 1)],
+            io_errors: 2,
+            accept_fd_exhausted: 1,
+            ..Summary::default()
+        };
+        let total: Summary = [&a, &b].into_iter().sum();
+        assert_eq!(total.connections, 7);
+        assert_eq!(total.requests, 8);
+        assert_eq!(total.responses, vec![(200, 6), (400, 1), (431, 1)]);
+        assert_eq!(
+            (total.timeouts, total.io_errors, total.accept_fd_exhausted),
+            (1, 2, 1)
+        );
+        assert_eq!(vec![a.clone(), b].into_iter().sum::<Summary>(), total);
+        assert_eq!(
+            std::iter::empty::<Summary>().sum::<Summary>(),
+            Summary::default()
         );
     }
 }
