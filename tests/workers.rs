@@ -422,3 +422,45 @@ fn the_library_starts_and_drains_n_workers() {
     assert_eq!(summary.responses_with(200), 30);
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
+
+/// `Cpus_allowed_list` of every worker thread of process `pid`.
+fn worker_cpu_lists(pid: u32) -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut lists = Vec::new();
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("hello-reactor-")
+            || !comm[14..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        if let Some(line) = status.lines().find(|l| l.starts_with("Cpus_allowed_list:")) {
+            lists.push(line["Cpus_allowed_list:".len()..].trim().to_string());
+        }
+    }
+    lists
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pinned_workers_each_run_on_one_cpu() {
+    let server = Serving::start(&["--workers", "2", "--pin-workers"], None);
+    // Pinning happens first thing on each worker thread.
+    let pinned =
+        |lists: &Vec<String>| lists.len() == 2 && lists.iter().all(|l| l.parse::<usize>().is_ok());
+    assert!(
+        eventually(PROMPTLY, || pinned(&worker_cpu_lists(server.pid()))),
+        "{:?}",
+        worker_cpu_lists(server.pid())
+    );
+    let lists = worker_cpu_lists(server.pid());
+    if thread::available_parallelism().unwrap().get() >= 2 {
+        assert_ne!(lists[0], lists[1], "both workers on one CPU: {lists:?}");
+    }
+    assert_eq!(roundtrip(server.addr, GET).status, 200);
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+}
