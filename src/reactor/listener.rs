@@ -57,7 +57,9 @@ pub fn bind_std(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListe
 /// another hello-reactor's probe fails against it. (Between the probe and the
 /// group's first bind, a program that skips the probe could still slip in; none of
 /// ours does.) With port 0 there is nothing to probe: the first socket gets a free
-/// port (the kernel never picks one a reuse-port group holds) and the others join it.
+/// port and the others join it. (Linux's search for a free port never shares one
+/// with a reuse-port group: `inet_csk_find_open_port` checks conflicts with
+/// `reuseport_ok` false.)
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn bind_reuse_port_group(
     addr: SocketAddr,
