@@ -56,6 +56,28 @@ use crate::protocol::stats::{Summary, stats_line};
 use crate::reactor::{Running, Server, ServerHandle, listener};
 
 /// N reactors running on their threads; dropping it stops them all and waits.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use hello_reactor::{Config, Workers};
+///
+/// let config = Config {
+///     bind: "127.0.0.1:0".parse().unwrap(),
+///     workers: 2, // threads hello-reactor-0 and hello-reactor-1
+///     ..Config::default()
+/// };
+/// let workers = Workers::start(config)?;
+/// for _ in 0..4 {
+///     let mut client = std::net::TcpStream::connect(workers.addr())?;
+///     client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+///     let mut response = String::new();
+///     client.read_to_string(&mut response)?;
+///     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+/// }
+/// let total = workers.shutdown()?; // every worker drains; their summaries add up
+/// assert_eq!((total.connections, total.requests), (4, 4));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Workers {
     addr: SocketAddr,
