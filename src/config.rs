@@ -58,6 +58,36 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Log a stats line this often, if set.
     pub stats_interval: Option<Duration>,
+
+    // --- Workers (issue #11): several reactors in one process, `process::Workers`.
+    /// Reactors (threads) to run, each with its own connections; at least 1.
+    pub workers: usize,
+    /// How the workers listen when there are several.
+    pub listener: ListenerMode,
+    /// Pin worker i to the i-th CPU this process may run on (Linux).
+    pub pin_workers: bool,
+}
+
+/// How several workers get their connections (`--listener`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListenerMode {
+    /// One listening socket per worker, all bound to the address with
+    /// `SO_REUSEPORT`: the kernel spreads new connections over their queues
+    /// (Linux; elsewhere the workers share one socket).
+    PerWorker,
+    /// One listening socket, shared: every worker watches it and accepts from it.
+    Shared,
+}
+
+impl Default for ListenerMode {
+    /// Per-worker sockets where the kernel balances them (Linux), else shared.
+    fn default() -> ListenerMode {
+        if cfg!(any(target_os = "linux", target_os = "android")) {
+            ListenerMode::PerWorker
+        } else {
+            ListenerMode::Shared
+        }
+    }
 }
 
 impl Default for Config {
@@ -81,6 +111,10 @@ impl Default for Config {
             linger_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(10),
             stats_interval: None,
+            // Workers (issue #11).
+            workers: 1,
+            listener: ListenerMode::default(),
+            pin_workers: false,
         }
     }
 }
@@ -155,6 +189,35 @@ pub struct Cli {
     /// Log requests/s, open connections and errors every SECS seconds
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<Duration>,
+
+    // --- Workers (issue #11).
+    /// Reactor threads, each serving its own connections: a number, or `auto` for
+    /// one per CPU this process may run on
+    #[arg(long, value_name = "N|auto", default_value = "1", value_parser = parse_workers)]
+    pub workers: usize,
+    /// With several workers: `per-worker` sockets (SO_REUSEPORT, Linux) or one `shared` socket
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ListenerMode::default())]
+    pub listener: ListenerMode,
+    /// Pin worker i to the i-th CPU this process may run on (Linux)
+    #[arg(long)]
+    pub pin_workers: bool,
+}
+
+/// Most workers accepted: more threads than this is a typo, not a machine.
+const MAX_WORKERS: usize = 1024;
+
+/// Parse `--workers`: `auto` (the CPUs this process may run on) or 1 to 1024.
+fn parse_workers(text: &str) -> Result<usize, String> {
+    if text == "auto" {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    }
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "`{text}` is out of range (1 to {MAX_WORKERS}, or auto)"
+        )),
+        Err(_) => Err(format!("`{text}` is not a number of workers or `auto`")),
+    }
 }
 
 /// Longest timeout accepted: a day. Longer is a typo, not a policy.
@@ -293,6 +356,10 @@ impl Cli {
             linger_timeout: self.linger_timeout,
             shutdown_timeout: self.shutdown_timeout,
             stats_interval: self.stats_interval,
+            // Workers (issue #11).
+            workers: self.workers,
+            listener: self.listener,
+            pin_workers: self.pin_workers,
         })
     }
 }
@@ -336,6 +403,32 @@ mod tests {
         assert_eq!(config.body, b"hi");
         assert_eq!(config.max_connections, Some(7));
         assert_eq!(config.header_timeout, Duration::from_millis(1500));
+    }
+
+    // Workers (issue #11).
+    #[test]
+    fn workers_are_a_count_or_auto() {
+        assert_eq!(parse_workers("4"), Ok(4));
+        let cpus = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(parse_workers("auto"), Ok(cpus));
+        assert!(parse_workers("0").is_err());
+        assert!(parse_workers("-1").is_err());
+        assert!(parse_workers("many").is_err());
+        assert!(parse_workers("100000").is_err());
+        let cli = Cli::try_parse_from([
+            "hello-reactor",
+            "--workers",
+            "3",
+            "--listener",
+            "shared",
+            "--pin-workers",
+        ])
+        .unwrap();
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.workers, 3);
+        assert_eq!(config.listener, ListenerMode::Shared);
+        assert!(config.pin_workers);
+        assert!(Cli::try_parse_from(["hello-reactor", "--listener", "both"]).is_err());
     }
 
     #[test]

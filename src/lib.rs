@@ -11,7 +11,7 @@
 //!
 //! ```text
 //!   process   process/   CLI -> Config, the fd limit, signals, the reactors
-//!      |                 (once per process)
+//!      |                 (once per process; `--workers N` runs N of them)
 //!      v
 //!   reactor   reactor/   one thread, one mio::Poll: the listener, the slab of
 //!      |                 connections, socket reads and writes, the timer
@@ -42,6 +42,7 @@
 //! | framing: `Partial` is not an error, smuggling defences | [`protocol::framing`], [`protocol::chunked`] |
 //! | pre-rendered answers, the `Date` patch | [`protocol::response`] |
 //! | signals, the fd limit, the connection budget | [`process`] |
+//! | several reactors in one process: listening, splitting the cap, totals | [`process::Workers`] |
 //! | every limit and its flag | [`config`], `docs/limits.md` |
 //!
 //! `docs/architecture.md` draws the layers, and `docs/walkthrough.md` shows each
@@ -95,6 +96,7 @@ pub mod process;
 pub mod protocol;
 pub mod reactor;
 
-pub use config::{Cli, Config};
+pub use config::{Cli, Config, ListenerMode};
+pub use process::Workers;
 pub use protocol::stats::Summary;
-pub use reactor::{Running, Server, ServerHandle};
+pub use reactor::{Running, Server, ServerHandle, Snapshot};

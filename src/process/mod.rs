@@ -4,7 +4,8 @@
 //! that belongs to the whole process lives here instead, so that one process can
 //! run several reactors: the file-descriptor limit (raised once, shared by all),
 //! the signals (caught once, passed to every reactor), and the descriptors kept
-//! back from the connection budget ([`RESERVED_FDS`]).
+//! back from the connection budget ([`RESERVED_FDS`]). [`Workers`] starts the
+//! reactors (one by default, `--workers N` for more) and stops them together.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -12,26 +13,29 @@ use std::process::ExitCode;
 use log::{error, info, warn};
 
 use crate::config::Config;
-use crate::reactor::Server;
 
+pub mod affinity;
 pub mod fdlimit;
 mod signals;
+mod workers;
+
+pub use workers::{Bound, Workers};
 
 /// File descriptors kept free for the listener, poll, waker, signals, logs.
 pub const RESERVED_FDS: usize = 32;
 
 /// Run the binary's server until it drains or stops: raise the fd limit, size the
-/// connection cap, bind, print where it listens, serve, and pass on signals.
-/// Exit status: 0 after a clean stop, 1 if the address cannot be bound or the
-/// event loop fails.
+/// connection cap, bind for every worker, print where it listens, serve, and pass
+/// on signals. Exit status: 0 after a clean stop, 1 if the address cannot be bound
+/// or an event loop fails.
 pub fn serve(mut config: Config) -> ExitCode {
     if let Some(resolution) = &config.bind_resolution {
         info!("{resolution}");
     }
     config.max_connections = Some(connection_budget(config.max_connections));
     let bind = config.bind;
-    let server = match Server::bind(config) {
-        Ok(server) => server,
+    let bound = match Workers::bind(config) {
+        Ok(bound) => bound,
         Err(e) => {
             eprintln!("hello-reactor: cannot listen on {bind}: {e}");
             return ExitCode::from(1);
@@ -39,20 +43,20 @@ pub fn serve(mut config: Config) -> ExitCode {
     };
     // Signals are caught before the address is announced: whoever reads that line
     // may send SIGTERM at once, and it must drain, not kill.
-    if let Err(e) = signals::forward(vec![server.handle()]) {
+    if let Err(e) = signals::forward(bound.handles()) {
         warn!("cannot handle SIGTERM/SIGINT: {e}");
     }
     let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "Serving HTTP on {} ...", server.local_addr());
+    let _ = writeln!(stdout, "Serving HTTP on {} ...", bound.addr());
     let _ = stdout.flush();
-    let mut running = match server.spawn_named("hello-reactor-0".into()) {
-        Ok(running) => running,
+    let mut workers = match bound.spawn() {
+        Ok(workers) => workers,
         Err(e) => {
             error!("cannot start the event loop: {e}");
             return ExitCode::from(1);
         }
     };
-    match running.join() {
+    match workers.join() {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             error!("the event loop failed: {e}");

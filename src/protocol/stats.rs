@@ -3,8 +3,15 @@
 //! Plain integers bumped on the one reactor thread: no atomics, no locks. They feed
 //! the shutdown summary, `--stats-interval`, and [`Summary`], which
 //! [`Server::run`](crate::Server::run) returns so tests can check what happened.
+//!
+//! With several workers (`--workers`) each reactor keeps its own counters, still
+//! without sharing: summaries are added up only when a worker stops, or when it
+//! publishes a snapshot at its stats tick. `Summary` therefore adds (`+=`, `sum()`),
+//! and that sum is what the process reports.
 
 use std::fmt;
+use std::iter::Sum;
+use std::ops::AddAssign;
 
 use crate::protocol::status::Status;
 
@@ -19,7 +26,8 @@ pub struct Summary {
     pub connections: u64,
     /// Complete request heads parsed.
     pub requests: u64,
-    /// Responses queued, by status: `(status, count)`, only statuses seen.
+    /// Responses queued, by status: `(status, count)`, only statuses seen, in
+    /// ascending order of status.
     pub responses: Vec<(u16, u64)>,
     /// Connections closed by a timeout.
     pub timeouts: u64,
@@ -37,6 +45,63 @@ impl Summary {
             .find(|(s, _)| *s == status)
             .map_or(0, |(_, n)| *n)
     }
+
+    /// Responses with a 4xx or 5xx status (as [`Stats::error_responses`]).
+    pub fn error_responses(&self) -> u64 {
+        self.responses
+            .iter()
+            .filter(|(status, _)| *status >= 400)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+impl AddAssign<&Summary> for Summary {
+    /// Add another worker's counters; responses are merged by status and kept in
+    /// the order a single reactor lists them.
+    fn add_assign(&mut self, other: &Summary) {
+        self.connections += other.connections;
+        self.requests += other.requests;
+        self.timeouts += other.timeouts;
+        self.io_errors += other.io_errors;
+        self.accept_fd_exhausted += other.accept_fd_exhausted;
+        for &(status, count) in &other.responses {
+            match self.responses.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += count,
+                None => self.responses.push((status, count)),
+            }
+        }
+        self.responses.sort_by_key(|&(status, _)| status);
+    }
+}
+
+impl<'a> Sum<&'a Summary> for Summary {
+    fn sum<I: Iterator<Item = &'a Summary>>(summaries: I) -> Summary {
+        summaries.fold(Summary::default(), |mut total, one| {
+            total += one;
+            total
+        })
+    }
+}
+
+impl Sum for Summary {
+    fn sum<I: Iterator<Item = Summary>>(summaries: I) -> Summary {
+        summaries.fold(Summary::default(), |mut total, one| {
+            total += &one;
+            total
+        })
+    }
+}
+
+/// The `--stats-interval` line: `rate` requests per second, `open` connections,
+/// and `summary`'s error counters. One reactor and the sum of several log the same.
+pub fn stats_line(rate: f64, open: usize, summary: &Summary) -> String {
+    format!(
+        "stats: {rate:.0} req/s, {open} open connections, {} error responses, {} I/O errors, {} timeouts",
+        summary.error_responses(),
+        summary.io_errors,
+        summary.timeouts
+    )
 }
 
 impl fmt::Display for Summary {
@@ -165,5 +230,37 @@ mod tests {
         }
         let errors: u64 = (400u16..=599).map(|code| u64::from(code % 3)).sum();
         assert_eq!(stats.error_responses(), errors);
+    }
+
+    #[test]
+    fn summaries_add_up_by_status_in_order() {
+        let a = Summary {
+            connections: 2,
+            requests: 3,
+            responses: vec![(200, 2), (431, 1)],
+            timeouts: 1,
+            ..Summary::default()
+        };
+        let b = Summary {
+            connections: 5,
+            requests: 5,
+            responses: vec![(200, 4), (400, 1)],
+            io_errors: 2,
+            accept_fd_exhausted: 1,
+            ..Summary::default()
+        };
+        let total: Summary = [&a, &b].into_iter().sum();
+        assert_eq!(total.connections, 7);
+        assert_eq!(total.requests, 8);
+        assert_eq!(total.responses, vec![(200, 6), (400, 1), (431, 1)]);
+        assert_eq!(
+            (total.timeouts, total.io_errors, total.accept_fd_exhausted),
+            (1, 2, 1)
+        );
+        assert_eq!(vec![a.clone(), b].into_iter().sum::<Summary>(), total);
+        assert_eq!(
+            std::iter::empty::<Summary>().sum::<Summary>(),
+            Summary::default()
+        );
     }
 }

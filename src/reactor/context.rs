@@ -76,6 +76,20 @@ impl LoopData {
         }
     }
 
+    /// Where the loop's own lines (start, drain, stop, stats) go: info for a lone
+    /// reactor, debug for one worker of several (the process logs the totals).
+    pub fn report_level(&self) -> log::Level {
+        match self.worker {
+            None => log::Level::Info,
+            Some(_) => log::Level::Debug,
+        }
+    }
+
+    /// `"w2 "` for worker 2 of several, `""` for a lone reactor.
+    pub fn worker_prefix(&self) -> String {
+        self.worker.map_or_else(String::new, |w| format!("w{w} "))
+    }
+
     /// The name of connection `key` in logs.
     pub fn id(&self, key: usize) -> ConnId {
         ConnId {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use log::info;
+use log::log;
 
 use super::Server;
 use super::clock::millis;
@@ -36,8 +36,10 @@ impl Server {
             Request::Shutdown => self.begin_drain(),
             Request::Stop => {
                 if !self.drain.stop_now {
-                    info!(
-                        "stopping now: closing {} connections",
+                    log!(
+                        self.data.report_level(),
+                        "{}stopping now: closing {} connections",
+                        self.data.worker_prefix(),
                         self.connections.len()
                     );
                 }
@@ -60,8 +62,10 @@ impl Server {
         if self.drain.deadline.is_some() {
             return;
         }
-        info!(
-            "draining: closing the listener, {} connections open (up to {:?})",
+        log!(
+            self.data.report_level(),
+            "{}draining: closing the listener, {} connections open (up to {:?})",
+            self.data.worker_prefix(),
             self.connections.len(),
             self.drain.timeout
         );

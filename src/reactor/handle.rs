@@ -3,11 +3,16 @@
 //! The loop owns everything and blocks in `poll`, so another thread cannot call into
 //! it. Instead it sets a flag and wakes the loop with a [`mio::Waker`]; the loop reads
 //! the flag on the waker's event, on its own thread.
+//!
+//! The other direction is a [`Snapshot`]: at each stats tick (`--stats-interval`)
+//! the loop copies its counters into its `Control`, behind a mutex that is taken
+//! once per interval, never per request. With several workers the process reads
+//! every worker's snapshot and logs their sum.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use mio::Waker;
@@ -29,6 +34,16 @@ pub(crate) enum Request {
 pub(crate) struct Control {
     waker: Waker,
     request: AtomicU8,
+    snapshot: Mutex<Snapshot>,
+}
+
+/// A reactor's counters as of its last stats tick.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// What it did so far.
+    pub summary: Summary,
+    /// Connections open at that tick.
+    pub open_connections: usize,
 }
 
 impl Control {
@@ -36,7 +51,13 @@ impl Control {
         Control {
             waker,
             request: AtomicU8::new(Request::None as u8),
+            snapshot: Mutex::new(Snapshot::default()),
         }
+    }
+
+    /// Called by the loop at its stats tick.
+    pub(crate) fn publish(&self, snapshot: Snapshot) {
+        *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = snapshot;
     }
 
     /// The strongest request so far (stop beats shutdown).
@@ -69,6 +90,16 @@ impl ServerHandle {
     /// Stop at once, closing every connection.
     pub fn stop(&self) -> io::Result<()> {
         self.control.ask(Request::Stop)
+    }
+
+    /// The counters the server published at its last stats tick: all zero unless
+    /// it runs with `stats_interval` set.
+    pub fn snapshot(&self) -> Snapshot {
+        self.control
+            .snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -30,12 +30,66 @@ use socket2::{Domain, Socket, Type};
 /// `TIME_WAIT`; on Linux it does not let two servers share a port, so a taken port
 /// still fails with `AddrInUse`.
 pub fn bind(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    Ok(TcpListener::from_std(bind_std(addr, backlog)?))
+}
+
+/// [`bind`], as a std listener: for workers that share it (`try_clone`), or hand
+/// it to [`Server::from_listener`](crate::Server::from_listener).
+pub fn bind_std(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
-    Ok(TcpListener::from_std(socket.into()))
+    Ok(socket.into())
+}
+
+/// `n` listening sockets on one address, one per worker, each with `SO_REUSEPORT`
+/// (Linux): the kernel hashes every new connection to one of their accept queues,
+/// so the workers never contend for a connection and only the chosen one wakes.
+///
+/// `SO_REUSEPORT` would also let any other process of the same user join the group
+/// silently and take a share of the connections. So the port is checked first,
+/// exactly as a single server binds it: a probe socket with `SO_REUSEADDR` only is
+/// bound (not listened on, so no client can land in it) and dropped. If anything
+/// listens there, including another hello-reactor's group, the probe fails with
+/// `AddrInUse`, the error a single server gives. The group then binds; from then on
+/// another hello-reactor's probe fails against it. (Between the probe and the
+/// group's first bind, a program that skips the probe could still slip in; none of
+/// ours does.) With port 0 there is nothing to probe: the first socket gets a free
+/// port and the others join it. (Linux's search for a free port never shares one
+/// with a reuse-port group: `inet_csk_find_open_port` checks conflicts with
+/// `reuseport_ok` false.)
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn bind_reuse_port_group(
+    addr: SocketAddr,
+    backlog: i32,
+    n: usize,
+) -> io::Result<Vec<std::net::TcpListener>> {
+    if addr.port() != 0 {
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        probe.set_reuse_address(true)?;
+        probe.bind(&addr.into())?;
+    }
+    let first = bind_reuse_port(addr, backlog)?;
+    let addr = first.local_addr()?;
+    let mut group = Vec::with_capacity(n);
+    group.push(first);
+    for _ in 1..n {
+        group.push(bind_reuse_port(addr, backlog)?);
+    }
+    Ok(group)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn bind_reuse_port(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Ok(socket.into())
 }
 
 /// Ask the kernel to hold new connections until their first data arrives, for at
@@ -115,6 +169,23 @@ mod tests {
         let first = bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
         let addr = first.local_addr().unwrap();
         let err = bind(addr, 16).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn a_reuse_port_group_shares_a_port_and_checks_it_first() {
+        let group = bind_reuse_port_group("127.0.0.1:0".parse().unwrap(), 16, 3).unwrap();
+        let addr = group[0].local_addr().unwrap();
+        assert_ne!(addr.port(), 0);
+        assert!(group.iter().all(|l| l.local_addr().unwrap() == addr));
+        // Taken by the group: a plain bind and a second group both fail.
+        assert_eq!(bind(addr, 16).unwrap_err().kind(), io::ErrorKind::AddrInUse);
+        let err = bind_reuse_port_group(addr, 16, 2).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        // Taken by a plain listener: the group fails too.
+        let plain = bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        let err = bind_reuse_port_group(plain.local_addr().unwrap(), 16, 2).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
     }
 

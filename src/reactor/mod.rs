@@ -48,7 +48,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use log::{debug, info, trace, warn};
+use log::{debug, log, trace, warn};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
@@ -68,7 +68,7 @@ mod ticker;
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
 pub use driver::{Connection, Next, Readiness};
-pub use handle::{Running, ServerHandle};
+pub use handle::{Running, ServerHandle, Snapshot};
 
 use accept::Acceptor;
 use context::LoopData;
@@ -129,7 +129,9 @@ impl Server {
         })
     }
 
-    /// Name this reactor's connections `w{n} conn {key}` in logs.
+    /// Name this reactor's connections `w{n} conn {key}` in logs: it is worker `n`
+    /// of several. Its own start, stop, drain and stats lines then go to the debug
+    /// level, named `w{n}`; the process logs the totals at info.
     pub fn set_worker(&mut self, n: u16) {
         self.data.worker = Some(n);
     }
@@ -173,8 +175,10 @@ impl Server {
     /// Run the loop on this thread until a drain completes or a stop is asked for.
     pub fn run(mut self) -> io::Result<Summary> {
         let mut events = Events::with_capacity(1024);
-        info!(
-            "listening on {}, up to {} connections",
+        log!(
+            self.data.report_level(),
+            "{}listening on {}, up to {} connections",
+            self.data.worker_prefix(),
             self.local_addr(),
             self.max_connections()
         );
@@ -210,7 +214,11 @@ impl Server {
             self.after_turn();
         }
         let summary = self.data.stats.summary();
-        info!("stopped: {summary}");
+        log!(
+            self.data.report_level(),
+            "{}stopped: {summary}",
+            self.data.worker_prefix()
+        );
         Ok(summary)
     }
 

@@ -1,17 +1,23 @@
 //! The coarse timer: one pass over the connections per tick expires deadlines, and
 //! the optional stats line is logged on its own schedule.
 //!
+//! At each stats tick the loop also publishes a [`Snapshot`] of its counters to its
+//! handle, so that with several workers the process can log the sum (see
+//! `process/workers.rs`). One lock per interval, nothing per request.
+//!
 //! One sweep per tick instead of a timer per connection: a request costs one store
 //! of its deadline (O(1), no allocation), and the sweep costs a few nanoseconds per
 //! connection a few times a second.
 
 use std::time::Duration;
 
-use log::{info, trace};
+use log::{log, trace};
 use mio::Token;
 
 use super::Server;
 use super::clock::millis;
+use super::handle::Snapshot;
+use crate::protocol::stats::stats_line;
 
 /// The tick and the stats schedule.
 pub(super) struct Ticker {
@@ -77,16 +83,20 @@ impl Server {
         let Some(interval) = self.ticker.stats_interval else {
             return;
         };
-        let stats = &self.data.stats;
-        let rate = (stats.requests - self.ticker.requests_before) as f64 / interval.as_secs_f64();
-        info!(
-            "stats: {rate:.0} req/s, {} open connections, {} error responses, {} I/O errors, {} timeouts",
-            self.connections.len(),
-            stats.error_responses(),
-            stats.io_errors,
-            stats.timeouts
+        let summary = self.data.stats.summary();
+        let rate = (summary.requests - self.ticker.requests_before) as f64 / interval.as_secs_f64();
+        let open = self.connections.len();
+        log!(
+            self.data.report_level(),
+            "{}{}",
+            self.data.worker_prefix(),
+            stats_line(rate, open, &summary)
         );
-        self.ticker.requests_before = stats.requests;
+        self.ticker.requests_before = summary.requests;
+        self.control.publish(Snapshot {
+            summary,
+            open_connections: open,
+        });
         self.ticker.next_stats = Some(now_plus(self.data.now, interval));
     }
 }
