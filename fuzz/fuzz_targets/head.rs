@@ -90,11 +90,17 @@ fn memo_parse(memo: &mut HeadMemo, buf: &[u8], limits: &Limits) -> Parse {
 fuzz_target!(|data: &[u8]| {
     let [b0, b1, buf @ ..] = data else { return };
     let limits = limits(*b0, *b1);
-    // Another set of limits, to check the memo never answers across limits.
-    let other = Limits {
-        max_head: limits.max_head.saturating_add(usize::from(*b0 & 7)),
-        max_body: limits.max_body / 2,
-    };
+    // Other limits, each differing in one field and most likely to change the
+    // outcome, to check the memo never answers across limits.
+    let (h, b) = (limits.max_head, limits.max_body);
+    let others = [
+        (h, 0),
+        (h, b / 2),
+        (h, u64::MAX),
+        ((h / 2).max(1), b),
+        (h + 1 + usize::from(*b0 & 7), b),
+    ]
+    .map(|(max_head, max_body)| Limits { max_head, max_body });
 
     let outcome = check_pure(buf, &limits);
     // What follows the head: the body, or the next request of a pipeline.
@@ -111,10 +117,11 @@ fuzz_target!(|data: &[u8]| {
     let mut memo = HeadMemo::new();
     memo_parse(&mut memo, buf, &limits);
     memo_parse(&mut memo, rest, &limits);
-    memo_parse(&mut memo, buf, &limits);
-    memo_parse(&mut memo, buf, &other);
-    memo_parse(&mut memo, buf, &limits);
-    memo_parse(&mut memo, rest, &other);
+    for other in &others {
+        memo_parse(&mut memo, buf, other);
+        memo_parse(&mut memo, buf, &limits);
+        memo_parse(&mut memo, rest, other);
+    }
     for end in prefix_ends(buf, &limits) {
         memo_parse(&mut memo, &buf[..end], &limits);
     }
