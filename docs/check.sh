@@ -97,6 +97,16 @@ if [ -z "${CHECK_NO_BUILD:-}" ]; then
     timeout 1800 cargo build --release --examples || exit 1
 fi
 
+echo "== architecture.md: its file table names every file under src/"
+unlisted=0
+while IFS= read -r file; do
+    if ! grep -qF -- "\`$file\`" docs/architecture.md; then
+        fail "docs/architecture.md does not list src/$file"
+        unlisted=1
+    fi
+done < <(cd src && find . -name '*.rs' | sed 's|^\./||' | sort)
+[ "$unlisted" -eq 0 ] && pass "architecture.md: every file under src/ is in the table"
+
 echo "== walkthrough: every line of its Rust snippets is in src/ or examples/"
 snippets=$(awk '/^```rust$/ {on = 1; next} /^```$/ {on = 0} on' docs/walkthrough.md)
 missing=0
@@ -132,6 +142,7 @@ if start server 'Serving HTTP on' env RUST_LOG=trace "$BIN" --defer-accept 0 --b
     raw "$ADDR" telnet-nohost 'GET /hello HTTP/1.1\r\n\r\n'
     expect_match "$WORK/telnet-nohost" $'^HTTP/1.1 400 Bad Request\r$' "telnet, no Host: 400"
     expect_match "$WORK/telnet-nohost" $'^Connection: close\r$' "telnet, no Host: Connection: close"
+    expect_match "$WORK/telnet-nohost" $'^400 Bad Request: HTTP/1.1 request without a Host header\r$' "telnet, no Host: the body says why"
     raw "$ADDR" telnet-host 'GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n'
     expect_match "$WORK/telnet-host" $'^HTTP/1.1 200 OK\r$' "telnet, Host: 200"
     expect_match "$WORK/telnet-host" '^Hello, World!$' "telnet, Host: body"
@@ -167,7 +178,7 @@ print(s.recv(4096).decode())' "${ADDR##*:}" >"$WORK/pieces" || fail "the request
     expect_match "$log" "TRACE hello_reactor::protocol::conn\] $id: request head of [0-9]+ bytes, Empty$" "log: request head"
     expect_match "$log" "TRACE hello_reactor::protocol::conn\] $id: Idle => Head$" "log: Idle => Head"
     expect_match "$log" "TRACE hello_reactor::protocol::conn\] $id: Head => Idle$" "log: Head => Idle"
-    expect_match "$log" "DEBUG hello_reactor::protocol::conn\] $id: answering 400" "log: answering 400"
+    expect_match "$log" "DEBUG hello_reactor::protocol::conn\] $id: 400 Bad Request: HTTP/1.1 request without a Host header$" "log: the 400 and its reason"
     expect_match "$log" "TRACE hello_reactor::protocol::conn\] $id: (Idle|Head) => Linger$" "log: => Linger after the 400"
     expect_match "$log" "TRACE hello_reactor::protocol::conn\] $id: peer closed its side$" "log: peer closed its side"
     expect_match "$log" "DEBUG hello_reactor::reactor\] $id: closed \([0-9]+ open\)$" "log: closed (N open)"
