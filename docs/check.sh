@@ -53,7 +53,8 @@ expect_match() {
 start() {
     local name=$1 announce=$2
     shift 2
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    : >"$WORK/$name.out"
+    "$@" >>"$WORK/$name.out" 2>"$WORK/$name.err" &
     PIDS+=($!)
     PID=$!
     ADDR=
@@ -208,6 +209,21 @@ print("then", s.recv(4096))' "${ADDR##*:}" >"$WORK/408" || fail "the incomplete 
     expect_match "$log" 'TRACE hello_reactor::reactor::ticker\] (w[0-9]+ )?conn [0-9]+: deadline passed in Head$' "log: deadline passed in Head"
     expect_match "$log" 'DEBUG hello_reactor::protocol::conn\] (w[0-9]+ )?conn [0-9]+: Head timed out$' "log: Head timed out"
     expect_match "$log" 'TRACE hello_reactor::protocol::conn\] (w[0-9]+ )?conn [0-9]+: Head => Linger$' "log: Head => Linger"
+fi
+
+echo "== README: --workers 2"
+if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 127.0.0.1:0; then
+    for _ in 1 2 3 4; do
+        timeout 10 curl -s -H 'Connection: close' "http://$ADDR/" >>"$WORK/workers-curl" || fail "curl against --workers 2 failed"
+    done
+    [ "$(grep -o 'Hello, World!' "$WORK/workers-curl" | wc -l)" -eq 4 ] && pass "--workers 2: four answers" ||
+        fail "--workers 2: not four answers"
+    kill -TERM "$PID"
+    timeout 15 tail --pid="$PID" -f /dev/null
+    log=$WORK/workers.err
+    expect_match "$log" 'INFO  hello_reactor::process::workers\] 2 workers on 127\.0\.0\.1:[0-9]+ \(.*\), up to [0-9]+ connections in all$' "log: 2 workers on ADDR"
+    expect_match "$log" 'DEBUG hello_reactor::reactor::accept\] w[01] conn [0-9]+: accepted from 127\.0\.0\.1:[0-9]+ \([0-9]+ open\)$' "log: w0/w1 conn N: accepted from"
+    expect_match "$log" 'INFO  hello_reactor::process::workers\] stopped: 4 connections, 4 requests' "log: one stopped line with the totals"
 fi
 
 echo "== examples/blocking.rs: the same core, blocking sockets"
