@@ -108,6 +108,23 @@ while IFS= read -r file; do
 done < <(cd src && find . -name '*.rs' | sed 's|^\./||' | sort)
 [ "$unlisted" -eq 0 ] && pass "architecture.md: every file under src/ is in the table"
 
+echo "== the docs name only what exists: every \`identifier\` is in src/ or examples/"
+# Kernel and tool names (EPOLLIN, EAGAIN, accept4, curl, ...) are not ours to check.
+not_ours='^(E[A-Z_]+|EPOLL[A-Z_]*|EV[A-Z_]*|MSG_[A-Z]+|SOCK_[A-Z]+|SO_[A-Z]+|MOD|eventfd|strace|accept4|recvfrom|sendto|epoll_wait|cat|curl|http_response|reregistering)$'
+unknown=0
+for doc in docs/architecture.md docs/walkthrough.md; do
+    while IFS= read -r id; do
+        last=${id##*::}
+        [[ $last =~ $not_ours ]] && continue
+        if ! grep -rqw -- "$last" src examples; then
+            fail "$doc names \`$id\`, which src/ and examples/ do not"
+            unknown=1
+        fi
+    done < <(grep -o '`[^`]*`' "$doc" | tr -d '`' |
+        grep -E '^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*(\(\))?$' | sed 's/()$//' | sort -u)
+done
+[ "$unknown" -eq 0 ] && pass "architecture.md, walkthrough.md: every identifier they name exists"
+
 echo "== walkthrough: every line of its Rust snippets is in src/ or examples/"
 snippets=$(awk '/^```rust$/ {on = 1; next} /^```$/ {on = 0} on' docs/walkthrough.md)
 missing=0
