@@ -1,86 +1,196 @@
-//! The seed's `webserver1.py`, ported line by line to Rust's standard library, so that
-//! its failure modes can be seen side by side with hello-reactor.
+//! The seed's blocking server made correct: the same accept loop as `webserver1.py`,
+//! but every connection is driven by hello-reactor's protocol core
+//! ([`hello_reactor::protocol::Conn`]), the very state machine the reactor drives.
 //!
 //! ```text
-//! $ cargo run --example blocking            # listens on 127.0.0.1:8888
-//! $ cargo run --example blocking -- 18891   # or on another port
-//! Serving HTTP on port 8888 ...
+//! $ cargo run --example blocking                       # one connection at a time
+//! Serving HTTP on 127.0.0.1:8888 ...
+//! $ cargo run --example blocking -- 18891 --threads    # another port, a thread each
+//! $ RUST_LOG=trace cargo run --example blocking        # the core's trace lines
 //! ```
 //!
-//! | `webserver1.py`                                    | here                                  |
-//! |----------------------------------------------------|---------------------------------------|
-//! | `socket.socket(AF_INET, SOCK_STREAM)`              | `Socket::new(Domain::IPV4, ...)`      |
-//! | `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)`          | `set_reuse_address(true)`             |
-//! | `bind((HOST, PORT))`, `listen(1)`                  | `bind(...)`, `listen(1)`              |
-//! | `while True: accept()`                             | `loop { listener.accept()? }`         |
-//! | `request = client_connection.recv(1024)`           | one `read` into a `[u8; 1024]`        |
-//! | `print request`                                    | `println!`                            |
-//! | `sendall(http_response)`                           | `write_all(RESPONSE)`                 |
-//! | `client_connection.close()`                        | the stream is dropped                 |
+//! The seed read once, answered, closed. Here the core decides, and this driver only
+//! does what the core's [`wants`](Conn::wants) says:
 //!
-//! (The seed binds `''`, every interface; this port binds 127.0.0.1 only, since the
-//! point is to try it locally.)
+//! | the core wants | the blocking driver                                           |
+//! |----------------|---------------------------------------------------------------|
+//! | `Input`        | `read` (with a read timeout up to [`Conn::poll_at`]), then `process`, `write_all` the answers, `sent` |
+//! | `Drain`        | the final answer is out: shut the write side, read and drop input until EOF |
+//! | `Close`        | drop the socket                                               |
+//! | `Room`         | never: `write_all` blocks until everything is written         |
 //!
-//! Every socket call blocks, so the whole server waits on whichever client it is
-//! serving. What goes wrong, each shown in `docs/walkthrough.md`:
+//! A read that times out means the core's deadline passed: `expire` (a `408`, or
+//! a close). A write that times out means the client stopped reading for the
+//! whole write timeout: the connection is dropped.
 //!
-//! - **One client at a time.** A client that connects and sends nothing holds
-//!   `read` forever; everyone else waits in the kernel's accept queue.
-//! - **One `read` is taken for the whole request.** A request that arrives in two
-//!   pieces is answered after the first; a request longer than 1024 bytes leaves bytes
-//!   unread, and closing a socket with unread input makes the kernel send a reset.
-//! - **No framing.** The request is never parsed: no `Content-Length`, no chunked
-//!   bodies, no keep-alive, no pipelining. The response is
-//!   `HTTP/1.1 200 OK\n\nHello, World!\n`: bare `\n` line ends, no headers, so the
-//!   client can only find its end when the connection closes.
-//! - **No limits, no timeouts.**
-//! - **Errors kill it.** `?` in `main` ends the process on the first failed `accept`,
-//!   `read` or `write`, as Python's uncaught exception does: one client that resets its
-//!   connection at the wrong moment stops the server for everyone.
-//! - **No shutdown.** Ctrl-C kills it wherever it is, mid-response or not.
+//! What is still the seed's: **one client at a time.** A client that connects and
+//! sends nothing holds the server until its keep-alive timeout (75 s by default);
+//! everyone else waits in the accept queue. `--threads` gives each connection its
+//! own thread instead, which costs a stack per client: that is what the reactor
+//! avoids, with the same core.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant, SystemTime};
 
-use socket2::{Domain, Socket, Type};
+use hello_reactor::Config;
+use hello_reactor::protocol::framing::{HeadMemo, Limits};
+use hello_reactor::protocol::response::Responses;
+use hello_reactor::protocol::stats::Stats;
+use hello_reactor::protocol::{Batch, Conn, ConnId, Cx, Stop, Timeouts, Want};
 
-/// The seed's `http_response`: a status line, an empty line, the body. Python's
-/// triple-quoted string ends with a newline, and so does this.
-pub const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\n\nHello, World!\n";
+/// What every connection's core borrows: answers, limits, timeouts, counters.
+struct Shared {
+    responses: Responses,
+    limits: Limits,
+    timeouts: Timeouts,
+    memo: HeadMemo,
+    stats: Stats,
+    out: Vec<u8>,
+    start: Instant,
+}
+
+impl Shared {
+    fn new(config: &Config) -> Shared {
+        let ms = |d: Duration| d.as_millis() as u64;
+        Shared {
+            responses: Responses::for_config(config),
+            limits: Limits {
+                max_head: config.max_request_head,
+                max_body: config.max_body,
+            },
+            timeouts: Timeouts {
+                header: ms(config.header_timeout),
+                keep_alive: ms(config.keep_alive_timeout),
+                body: ms(config.body_timeout),
+                write: ms(config.write_timeout),
+                linger: ms(config.linger_timeout),
+            },
+            memo: HeadMemo::new(),
+            stats: Stats::default(),
+            out: Vec::new(),
+            start: Instant::now(),
+        }
+    }
+
+    /// The clock the core runs on: milliseconds since start.
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Lend everything to one call of the core.
+    fn cx(&mut self, key: usize) -> Cx<'_> {
+        self.out.clear();
+        self.responses.refresh_date(SystemTime::now());
+        Cx {
+            id: ConnId { worker: None, key },
+            now: self.now(),
+            draining: false,
+            responses: &self.responses,
+            limits: &self.limits,
+            memo: &mut self.memo,
+            timeouts: &self.timeouts,
+            stats: &mut self.stats,
+            out: Batch::new(&mut self.out),
+        }
+    }
+}
+
+/// Drive one connection to its end with blocking calls.
+fn serve(mut stream: TcpStream, shared: &mut Shared, key: usize) -> io::Result<()> {
+    let mut conn = Conn::new(shared.now(), &shared.timeouts);
+    stream.set_write_timeout(Some(Duration::from_millis(shared.timeouts.write)))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = Vec::new(); // input the core has not consumed yet
+    let mut stop = Stop::Done;
+    let mut filled = false; // the last read filled `buf`: more input may wait
+    loop {
+        let want = conn.wants();
+        if want == Want::Close || want == Want::Room {
+            return Ok(()); // dropping the stream closes it
+        }
+        // After a full batch, answer what waits before reading more.
+        let read = if want == Want::Input && stop == Stop::Full {
+            None
+        } else {
+            let left = conn.poll_at().saturating_sub(shared.now()).max(1);
+            stream.set_read_timeout(Some(Duration::from_millis(left)))?;
+            Some(stream.read(&mut buf))
+        };
+        let mut cx = shared.cx(key); // "now" is read after the blocking call
+        let fresh = match read {
+            None => true,
+            Some(Ok(0)) => {
+                pending.clear();
+                conn.eof(&mut cx);
+                false
+            }
+            Some(Ok(n)) => {
+                filled = n == buf.len();
+                if want == Want::Drain {
+                    continue; // lingering: input is read and dropped until EOF
+                }
+                pending.extend_from_slice(&buf[..n]);
+                true
+            }
+            Some(Err(e)) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if cx.now >= conn.poll_at() {
+                    conn.expire(&mut cx); // the deadline passed: a 408, or a close
+                }
+                false
+            }
+            Some(Err(e)) if e.kind() == ErrorKind::Interrupted => false,
+            Some(Err(e)) => return Err(e),
+        };
+        if fresh {
+            let (used, why) = conn.process(&mut cx, &pending);
+            pending.drain(..used);
+            stop = why;
+        }
+        if !cx.out.is_empty() {
+            stream.write_all(cx.out.as_slice())?;
+            conn.sent(&mut cx, filled);
+            if conn.wants() == Want::Drain {
+                pending.clear();
+                let _ = stream.shutdown(Shutdown::Write); // lingering close: FIN, then drain
+            }
+        }
+    }
+}
 
 fn main() -> io::Result<()> {
-    let port: u16 = match std::env::args().nth(1) {
+    env_logger::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let threads = args.iter().any(|a| a == "--threads");
+    let port = match args.iter().find(|a| *a != "--threads") {
         Some(arg) => arg
             .parse()
             .map_err(|_| io::Error::other(format!("`{arg}` is not a port number")))?,
         None => 8888,
     };
-    let listener = listen(SocketAddr::from(([127, 0, 0, 1], port)))?;
-    println!("Serving HTTP on port {port} ...");
-    loop {
-        let (client_connection, _client_address) = listener.accept()?;
-        serve_one(client_connection)?;
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    println!("Serving HTTP on {} ...", listener.local_addr()?);
+    run(listener, &Config::default(), threads, usize::MAX)
+}
+
+/// Accept `clients` connections (or forever) and serve each: in turn, as the seed
+/// did, or on a thread of its own.
+fn run(listener: TcpListener, config: &Config, threads: bool, clients: usize) -> io::Result<()> {
+    let mut shared = Shared::new(config);
+    let mut spawned = Vec::new();
+    for key in 0..clients {
+        let (stream, _) = listener.accept()?;
+        if threads {
+            let mut own = Shared::new(config);
+            spawned.push(std::thread::spawn(move || serve(stream, &mut own, key)));
+        } else if let Err(e) = serve(stream, &mut shared, key) {
+            eprintln!("conn {key}: {e}"); // an error ends this connection, not the server
+        }
     }
-}
-
-/// `socket()`, `setsockopt(SO_REUSEADDR)`, `bind()`, `listen(1)`: a backlog of one, as
-/// in the seed. (`std::net::TcpListener::bind` would pick its own backlog.)
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    let listen_socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    listen_socket.set_reuse_address(true)?;
-    listen_socket.bind(&addr.into())?;
-    listen_socket.listen(1)?;
-    Ok(listen_socket.into())
-}
-
-/// One connection, exactly as the seed handles it: one read of at most 1024 bytes,
-/// print it, send the response, close.
-fn serve_one(mut client_connection: TcpStream) -> io::Result<()> {
-    let mut request = [0u8; 1024];
-    let n = client_connection.read(&mut request)?;
-    println!("{}", String::from_utf8_lossy(&request[..n]));
-    client_connection.write_all(RESPONSE)?;
-    Ok(()) // dropping the stream closes it
+    for thread in spawned {
+        let _ = thread.join();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -88,40 +198,86 @@ mod tests {
     use super::*;
     use std::thread;
 
-    /// A listener on a free port, and a thread that serves `clients` connections.
-    fn server(clients: usize) -> (SocketAddr, thread::JoinHandle<io::Result<()>>) {
-        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// A server on a free port that serves `clients` connections, and its address.
+    fn server(
+        config: Config,
+        threads: bool,
+        clients: usize,
+    ) -> (SocketAddr, thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let thread = thread::spawn(move || {
-            for _ in 0..clients {
-                serve_one(listener.accept()?.0)?;
-            }
-            Ok(())
-        });
+        let thread = thread::spawn(move || run(listener, &config, threads, clients).unwrap());
         (addr, thread)
     }
 
-    #[test]
-    fn answers_with_the_seed_response_and_closes() {
-        let (addr, thread) = server(1);
+    fn exchange(addr: SocketAddr, pieces: &[&[u8]]) -> String {
         let mut client = TcpStream::connect(addr).unwrap();
-        client.write_all(b"GET /hello HTTP/1.1\r\n\r\n").unwrap();
-        let mut response = Vec::new();
-        client.read_to_end(&mut response).unwrap(); // ends only because the server closes
-        assert_eq!(response, RESPONSE);
-        thread.join().unwrap().unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        for piece in pieces {
+            client.write_all(piece).unwrap();
+            thread::sleep(Duration::from_millis(50));
+        }
+        let mut response = String::new();
+        client.read_to_string(&mut response).unwrap();
+        response
     }
 
     #[test]
-    fn half_a_request_is_answered_as_if_it_were_whole() {
-        let (addr, thread) = server(1);
-        let mut client = TcpStream::connect(addr).unwrap();
-        // The rest of the request is never sent, yet the whole response comes back:
-        // the server took its one read for the whole request.
-        client.write_all(b"GET /hel").unwrap();
-        let mut response = Vec::new();
-        client.read_to_end(&mut response).unwrap();
-        assert_eq!(response, RESPONSE);
-        thread.join().unwrap().unwrap();
+    fn a_request_in_pieces_and_pipelined_requests_are_answered_in_order() {
+        let (addr, thread) = server(Config::default(), false, 1);
+        let response = exchange(
+            addr,
+            &[
+                b"GET /a HTTP/1.1\r\nHo",
+                b"st: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            ],
+        );
+        assert_eq!(
+            response.matches("HTTP/1.1 200 OK\r\n").count(),
+            3,
+            "{response}"
+        );
+        assert!(response.ends_with("Connection: close\r\nContent-Length: 13\r\n\r\nHello, World!"));
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn the_seeds_telnet_request_is_refused_then_served_with_a_host() {
+        let (addr, thread) = server(Config::default(), true, 2);
+        let refused = exchange(addr, &[b"GET /hello HTTP/1.1\r\n\r\n"]);
+        assert!(
+            refused.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("request without a Host header"),
+            "{refused}"
+        );
+        let served = exchange(
+            addr,
+            &[b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"],
+        );
+        assert!(served.starts_with("HTTP/1.1 200 OK\r\n"), "{served}");
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn an_incomplete_head_gets_408_at_its_deadline() {
+        let config = Config {
+            header_timeout: Duration::from_millis(200),
+            ..Config::default()
+        };
+        let (addr, thread) = server(config, false, 1);
+        let started = Instant::now();
+        let response = exchange(addr, &[b"GET / HTTP/1.1\r\n"]);
+        assert!(
+            response.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{response}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        thread.join().unwrap();
     }
 }

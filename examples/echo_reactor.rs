@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! $ cargo run --example echo_reactor            # listens on 127.0.0.1:8889
+//! Echoing on 127.0.0.1:8889 ...
 //! $ cargo run --example echo_reactor -- 18892   # or on another port
 //! $ python3 -c 'import socket; s = socket.create_connection(("127.0.0.1", 8889)); s.sendall(b"hi\n"); print(s.recv(100))'
 //! b'hi\n'
@@ -19,13 +20,30 @@
 //! 3. **Drain until `WouldBlock`.** mio's readiness is edge-triggered: an event says
 //!    "something changed", once. Whoever stops reading or accepting before the kernel
 //!    says `WouldBlock` may never hear about that socket again. (hello-reactor also
-//!    stops at a short read; `docs/architecture.md` explains why that is safe.)
+//!    stops at a short read; rule 1 in `src/reactor/driver.rs` says why that is safe.)
 //! 4. **Partial writes are kept.** `write` may take fewer bytes than offered; the rest
-//!    waits in the connection's `out` buffer until a writable event. Each socket is
-//!    registered once for both directions and never re-registered.
+//!    waits in the connection's `out` buffer until a writable event.
 //! 5. **Backpressure.** While `out` is not empty the connection reads nothing more, so
 //!    a client that sends but never reads costs one buffer, not unbounded memory. The
 //!    writable event that follows a full socket also resumes the reading.
+//!
+//! **Both directions at once, here; writable only when needed, in hello-reactor.**
+//! This server registers every socket for `READABLE | WRITABLE` when it accepts it,
+//! and never changes that. It is the simplest correct choice: no code path can forget
+//! to ask for the writable edge that a full send buffer will need, and with edge
+//! triggering a socket that always has room costs no events after the first. That
+//! first one is the price: a new socket has room at once, so the registration itself
+//! reports it writable, and every connection starts with one event (and one wake-up
+//! of `poll`) that says nothing. An echo client speaks first, so that event finds
+//! nothing to read and nothing to write.
+//!
+//! hello-reactor answers most requests with one `write` that fits the socket, and
+//! many of its clients (`Connection: close`) leave after one answer, so that empty
+//! event would be a large share of its work (measured in `docs/benchmarks.md`). It
+//! registers readable only, and adds writable interest with one `reregister` the
+//! first time a write comes up short, keeping it from then on. That costs a flag, and
+//! a rule that every handler return goes through one place that checks it; the rule
+//! and its reason live in `src/reactor/mod.rs`.
 //!
 //! The tests at the bottom step the reactor by hand, one `turn` at a time.
 
@@ -124,6 +142,7 @@ fn main() -> io::Result<()> {
     let arg = std::env::args().nth(1);
     let port = arg.map_or(8889, |p| p.parse().expect("the argument is a port number"));
     let mut echo = Echo::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    println!("Echoing on {} ...", echo.listener.local_addr()?);
     let mut events = Events::with_capacity(1024);
     loop {
         echo.turn(&mut events, None)?;

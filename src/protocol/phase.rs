@@ -5,28 +5,8 @@
 //! and sets the one deadline the new phase has. So a connection has one timer,
 //! whatever it waits for, and the log shows every transition.
 //!
-//! ```text
-//!                 bytes of a head                head complete, body follows
-//!   +------+   ------------------>  +------+   ----------------------------->  +------+
-//!   | Idle |                        | Head |                                   | Body |
-//!   +------+   <------------------  +------+   <-----------------------------  +------+
-//!     ^  ^      head complete, no body,           body done, answered;
-//!     |  |      answered (and written)             the next head is partial
-//!     |  |
-//!     |  +--- all written -----+        the socket took only part of the answers
-//!     |                        |   (from Idle, Head or Body) ----------------+
-//!     |                     +-------+                                        |
-//!     +-------------------- | Write | <--------------------------------------+
-//!       all written,        +-------+
-//!       input at a boundary     |  all written after a final answer
-//!                               v
-//!                  +--------+  client may still send   +--------+
-//!                  | Linger | <----------------------- | (sent) | ---> Closed
-//!                  +--------+   (half-close, drain)    +--------+  nothing pending
-//!                      |  EOF or linger deadline
-//!                      v
-//!                   Closed
-//! ```
+//! Every transition and its trigger is drawn in `docs/architecture.md` ("The
+//! protocol core"), derived from `conn.rs`.
 //!
 //! A final answer (an error, `Connection: close`, or any answer while draining)
 //! ends the input: nothing after it is parsed. Deadlines, in [`Timeouts`]:
