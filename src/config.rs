@@ -17,6 +17,8 @@ use clap::{CommandFactory, Parser};
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.
     pub bind: SocketAddr,
+    /// Listen on this Unix domain socket instead of `bind` (`--bind unix:PATH`).
+    pub unix: Option<PathBuf>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
     /// Its `Content-Type`.
@@ -52,6 +54,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8888)),
+            unix: None,
             body: b"Hello, World!".to_vec(),
             content_type: "text/plain; charset=utf-8".to_string(),
             max_connections: None,
@@ -78,9 +81,9 @@ impl Default for Config {
     about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
 )]
 pub struct Cli {
-    /// Address to listen on (port 0 picks a free port)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888")]
-    pub bind: SocketAddr,
+    /// Address to listen on: IP:PORT (port 0 picks a free port) or unix:PATH
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
+    pub bind: Bind,
     /// Body of every response
     #[arg(
         long,
@@ -134,6 +137,26 @@ pub struct Cli {
     pub stats_interval: Option<Duration>,
 }
 
+/// What `--bind` names: a TCP address, or `unix:PATH` for a Unix domain socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// `IP:PORT`.
+    Tcp(SocketAddr),
+    /// `unix:PATH`.
+    Unix(PathBuf),
+}
+
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    match text.strip_prefix("unix:") {
+        Some("") => Err("`unix:` needs a path, as in unix:/run/hello-reactor.sock".into()),
+        Some(path) => Ok(Bind::Unix(PathBuf::from(path))),
+        None => text
+            .parse()
+            .map(Bind::Tcp)
+            .map_err(|_| format!("`{text}` is neither IP:PORT nor unix:PATH")),
+    }
+}
+
 /// Longest timeout accepted: a day. Longer is a typo, not a policy.
 const MAX_SECS: f64 = 86_400.0;
 
@@ -172,8 +195,13 @@ impl Cli {
         let max_connections = self
             .max_connections
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let (bind, unix) = match self.bind {
+            Bind::Tcp(addr) => (addr, None),
+            Bind::Unix(path) => (Config::default().bind, Some(path)),
+        };
         Ok(Config {
-            bind: self.bind,
+            bind,
+            unix,
             body,
             content_type: self.content_type,
             max_connections,
@@ -231,6 +259,22 @@ mod tests {
         assert_eq!(config.body, b"hi");
         assert_eq!(config.max_connections, Some(7));
         assert_eq!(config.header_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn bind_takes_an_address_or_a_unix_path() {
+        let parse = |arg: &str| Cli::try_parse_from(["hello-reactor", "--bind", arg]);
+        let config = parse("unix:/tmp/h.sock").unwrap().into_config().unwrap();
+        assert_eq!(config.unix, Some(PathBuf::from("/tmp/h.sock")));
+        let config = parse("[::1]:0").unwrap().into_config().unwrap();
+        assert_eq!(
+            (config.bind, config.unix),
+            ("[::1]:0".parse().unwrap(), None)
+        );
+        for bad in ["unix:", "localhost", "/tmp/h.sock", "1.2.3.4"] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
+        }
     }
 
     #[test]

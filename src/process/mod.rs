@@ -26,7 +26,7 @@ pub const RESERVED_FDS: usize = 32;
 /// event loop fails.
 pub fn serve(mut config: Config) -> ExitCode {
     config.max_connections = Some(connection_budget(config.max_connections));
-    let bind = config.bind;
+    let bind = bind_target(&config);
     let server = match Server::bind(config) {
         Ok(server) => server,
         Err(e) => {
@@ -40,7 +40,7 @@ pub fn serve(mut config: Config) -> ExitCode {
         warn!("cannot handle SIGTERM/SIGINT: {e}");
     }
     let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "Serving HTTP on {} ...", server.local_addr());
+    let _ = writeln!(stdout, "Serving HTTP on {} ...", server.endpoint());
     let _ = stdout.flush();
     let mut running = match server.spawn_named("hello-reactor-0".into()) {
         Ok(running) => running,
@@ -55,6 +55,14 @@ pub fn serve(mut config: Config) -> ExitCode {
             error!("the event loop failed: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--bind` as given: `IP:PORT` or `unix:PATH`.
+fn bind_target(config: &Config) -> String {
+    match &config.unix {
+        Some(path) => format!("unix:{}", path.display()),
+        None => config.bind.to_string(),
     }
 }
 

@@ -8,13 +8,12 @@
 //! is already there when an fd is added.
 
 use std::io;
-use std::net::SocketAddr;
 
 use log::{debug, trace, warn};
-use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
 
 use super::driver::{Connection, Next, Readiness};
+use super::stream::{Endpoint, Listener, Peer, Stream};
 use super::{LISTENER, Server, listener, new_core};
 use crate::config::Config;
 use crate::reactor::listener::Accepted;
@@ -33,8 +32,8 @@ const FD_WARNING_EVERY_MS: u64 = 5_000;
 /// The listener and what accepting needs to remember.
 pub(super) struct Acceptor {
     /// `None` once a drain has closed it.
-    pub(super) listener: Option<TcpListener>,
-    pub(super) local_addr: SocketAddr,
+    pub(super) listener: Option<Listener>,
+    pub(super) endpoint: Endpoint,
     /// The connection cap; `usize::MAX` when the caller set none.
     pub(super) max_connections: usize,
     /// `LISTENER` is on the deferred list.
@@ -49,10 +48,15 @@ pub(super) struct Acceptor {
 }
 
 impl Acceptor {
-    pub(super) fn new(listener: TcpListener, config: &Config) -> io::Result<Acceptor> {
+    pub(super) fn new(listener: Listener, config: &Config) -> io::Result<Acceptor> {
+        // TCP_DEFER_ACCEPT is TCP's: a Unix socket has no handshake to defer.
+        let read_at_accept = match &listener {
+            Listener::Tcp(tcp) => defer_accept(tcp, config.defer_accept),
+            Listener::Unix(..) => false,
+        };
         Ok(Acceptor {
-            local_addr: listener.local_addr()?,
-            read_at_accept: defer_accept(&listener, config.defer_accept),
+            endpoint: listener.endpoint()?,
+            read_at_accept,
             listener: Some(listener),
             max_connections: config.max_connections.unwrap_or(usize::MAX),
             queued: false,
@@ -64,7 +68,7 @@ impl Acceptor {
 }
 
 /// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
-fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
+fn defer_accept(listener: &mio::net::TcpListener, secs: u32) -> bool {
     if secs == 0 {
         return false;
     }
@@ -134,7 +138,7 @@ impl Server {
 
     /// A new connection: served at once if its request is (likely) already here,
     /// then registered unless it is already done.
-    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn add_connection(&mut self, stream: Stream, peer: Peer) {
         // The key `insert` will use: the token this connection's events will carry.
         let key = self.connections.vacant_key();
         let id = self.data.id(key);

@@ -35,9 +35,9 @@ use std::fmt;
 use std::io;
 
 use log::debug;
-use mio::net::TcpStream;
 
 use super::context::Context;
+use super::stream::Stream;
 use crate::protocol::{Conn, Want};
 
 mod input;
@@ -116,7 +116,7 @@ struct Spill {
 /// cost well under 128 bytes each.
 #[derive(Debug)]
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     core: Conn,
     spill: Option<Box<Spill>>,
     /// The socket may hold unread input.
@@ -138,7 +138,7 @@ pub struct Connection {
 
 impl Connection {
     /// A freshly accepted connection, idle until its first byte.
-    pub fn new(stream: TcpStream, core: Conn) -> Connection {
+    pub fn new(stream: Stream, core: Conn) -> Connection {
         Connection {
             stream,
             core,
@@ -154,7 +154,7 @@ impl Connection {
     }
 
     /// The socket, for (de)registration.
-    pub fn stream_mut(&mut self) -> &mut TcpStream {
+    pub fn stream_mut(&mut self) -> &mut Stream {
         &mut self.stream
     }
 

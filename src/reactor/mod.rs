@@ -63,17 +63,20 @@ mod drain;
 pub mod driver;
 mod handle;
 pub mod listener;
+pub mod stream;
 mod ticker;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
 pub use driver::{Connection, Next, Readiness};
 pub use handle::{Running, ServerHandle};
+pub use stream::Endpoint;
 
 use accept::Acceptor;
 use context::LoopData;
 use drain::Drain;
 use handle::Control;
+use stream::Listener;
 use ticker::Ticker;
 
 const LISTENER: Token = Token(usize::MAX);
@@ -96,9 +99,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Bind `config.bind` and prepare the loop. Fails if the address cannot be bound.
+    /// Bind `config.unix` if set, else `config.bind`, and prepare the loop. Fails if
+    /// the address cannot be bound.
     pub fn bind(config: Config) -> io::Result<Server> {
-        let listener = listener::bind(config.bind, config.backlog)?;
+        let listener = match &config.unix {
+            Some(path) => listener::bind_unix(path, config.backlog)?,
+            None => Listener::Tcp(listener::bind(config.bind, config.backlog)?),
+        };
         Server::from_mio(listener, &config)
     }
 
@@ -106,10 +113,22 @@ impl Server {
     /// workers, or bound by the caller). It is made non-blocking here.
     pub fn from_listener(listener: std::net::TcpListener, config: &Config) -> io::Result<Server> {
         listener.set_nonblocking(true)?;
-        Server::from_mio(mio::net::TcpListener::from_std(listener), config)
+        let listener = mio::net::TcpListener::from_std(listener);
+        Server::from_mio(Listener::Tcp(listener), config)
     }
 
-    fn from_mio(mut listener: mio::net::TcpListener, config: &Config) -> io::Result<Server> {
+    /// Serve an already-bound Unix domain listening socket. Its file is left in
+    /// place when the server stops: whoever bound it owns it.
+    pub fn from_unix_listener(
+        listener: std::os::unix::net::UnixListener,
+        config: &Config,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let listener = mio::net::UnixListener::from_std(listener);
+        Server::from_mio(Listener::Unix(listener, None), config)
+    }
+
+    fn from_mio(mut listener: Listener, config: &Config) -> io::Result<Server> {
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
@@ -134,9 +153,18 @@ impl Server {
         self.data.worker = Some(n);
     }
 
-    /// The address actually bound.
+    /// The TCP address actually bound; for a Unix socket, the unspecified address
+    /// `0.0.0.0:0` (see [`Server::endpoint`]).
     pub fn local_addr(&self) -> SocketAddr {
-        self.accept.local_addr
+        match self.accept.endpoint {
+            Endpoint::Tcp(addr) => addr,
+            Endpoint::Unix(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        }
+    }
+
+    /// Where the server listens: a TCP address or a Unix socket path.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.accept.endpoint
     }
 
     /// The most connections this reactor keeps open at once.
@@ -154,12 +182,14 @@ impl Server {
     /// Run the loop on a new thread named `name`.
     pub fn spawn_named(self, name: String) -> io::Result<Running> {
         let addr = self.local_addr();
+        let endpoint = self.endpoint().clone();
         let handle = self.handle();
         let thread = std::thread::Builder::new()
             .name(name)
             .spawn(move || self.run())?;
         Ok(Running {
             addr,
+            endpoint,
             handle,
             thread: Some(thread),
         })
@@ -175,7 +205,7 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         info!(
             "listening on {}, up to {} connections",
-            self.local_addr(),
+            self.endpoint(),
             self.max_connections()
         );
         while !self.finished() {

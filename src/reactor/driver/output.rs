@@ -11,11 +11,11 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 
 use log::trace;
-use mio::net::TcpStream;
 
 use super::{Connection, Next, READS_PER_TURN};
 use crate::protocol::Want;
 use crate::reactor::context::Context;
+use crate::reactor::stream::Stream;
 
 impl Connection {
     /// Write the output batch; what the socket does not take goes to the spill.
@@ -131,7 +131,7 @@ impl Connection {
 /// Write `buf[*written..]` until done or the socket is full. A short write means the
 /// send buffer is full; the kernel will raise a writable edge when it drains.
 fn write_some(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &[u8],
     written: &mut usize,
     writable: &mut bool,
