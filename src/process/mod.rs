@@ -14,6 +14,7 @@ use log::{error, warn};
 use crate::config::Config;
 use crate::reactor::Server;
 
+pub mod activation;
 pub mod fdlimit;
 mod signals;
 
@@ -26,11 +27,10 @@ pub const RESERVED_FDS: usize = 32;
 /// event loop fails.
 pub fn serve(mut config: Config) -> ExitCode {
     config.max_connections = Some(connection_budget(config.max_connections));
-    let bind = bind_target(&config);
-    let server = match Server::bind(config) {
+    let server = match listen(config) {
         Ok(server) => server,
-        Err(e) => {
-            eprintln!("hello-reactor: cannot listen on {bind}: {e}");
+        Err(message) => {
+            eprintln!("hello-reactor: {message}");
             return ExitCode::from(1);
         }
     };
@@ -55,6 +55,21 @@ pub fn serve(mut config: Config) -> ExitCode {
             error!("the event loop failed: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The reactor on the socket the service manager passed (see [`activation`]), or
+/// else on `--bind`. Runs before any thread starts.
+fn listen(config: Config) -> Result<Server, String> {
+    match activation::inherited() {
+        Ok(Some(socket)) => socket
+            .into_server(&config)
+            .map_err(|e| format!("cannot serve the socket passed in LISTEN_FDS: {e}")),
+        Ok(None) => {
+            let bind = bind_target(&config);
+            Server::bind(config).map_err(|e| format!("cannot listen on {bind}: {e}"))
+        }
+        Err(e) => Err(format!("cannot use the socket passed in LISTEN_FDS: {e}")),
     }
 }
 
