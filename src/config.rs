@@ -48,6 +48,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Log a stats line this often, if set.
     pub stats_interval: Option<Duration>,
+    /// Serve Prometheus metrics at `/metrics` on this address, if set.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -69,6 +71,7 @@ impl Default for Config {
             linger_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(10),
             stats_interval: None,
+            metrics_bind: None,
         }
     }
 }
@@ -135,6 +138,9 @@ pub struct Cli {
     /// Log requests/s, open connections and errors every SECS seconds
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<Duration>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (a second listener)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// What `--bind` names: a TCP address, or `unix:PATH` for a Unix domain socket.
@@ -216,6 +222,7 @@ impl Cli {
             linger_timeout: self.linger_timeout,
             shutdown_timeout: self.shutdown_timeout,
             stats_interval: self.stats_interval,
+            metrics_bind: self.metrics_bind,
         })
     }
 }

@@ -97,4 +97,4 @@ pub mod reactor;
 
 pub use config::{Cli, Config};
 pub use protocol::stats::Summary;
-pub use reactor::{Running, Server, ServerHandle};
+pub use reactor::{Endpoint, MetricsSlot, Running, Server, ServerHandle};

@@ -41,6 +41,9 @@ pub fn serve(mut config: Config) -> ExitCode {
     }
     let mut stdout = io::stdout();
     let _ = writeln!(stdout, "Serving HTTP on {} ...", server.endpoint());
+    if let Some(addr) = server.metrics_addr() {
+        let _ = writeln!(stdout, "Metrics on http://{addr}/metrics");
+    }
     let _ = stdout.flush();
     let mut running = match server.spawn_named("hello-reactor-0".into()) {
         Ok(running) => running,

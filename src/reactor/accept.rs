@@ -13,6 +13,7 @@ use log::{debug, trace, warn};
 use mio::{Interest, Token};
 
 use super::driver::{Connection, Next, Readiness};
+use super::metrics::CloseReason;
 use super::stream::{Endpoint, Listener, Peer, Stream};
 use super::{LISTENER, Server, listener, new_core};
 use crate::config::Config;
@@ -159,6 +160,7 @@ impl Server {
             Next::Keep
         };
         if next == Next::Close {
+            self.data.io.close(conn.close_reason());
             debug!("{id}: closed ({} open)", self.connections.len());
             return;
         }
@@ -176,6 +178,7 @@ impl Server {
             .register(conn.stream_mut(), Token(key), interest)
         {
             warn!("{id}: cannot register: {e}");
+            self.data.io.close(CloseReason::Error);
             return;
         }
         let inserted = self.connections.insert(conn);

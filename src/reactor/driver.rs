@@ -37,8 +37,9 @@ use std::io;
 use log::debug;
 
 use super::context::Context;
+use super::metrics::CloseReason;
 use super::stream::Stream;
-use crate::protocol::{Conn, Want};
+use crate::protocol::{Conn, Phase, Want};
 
 mod input;
 mod output;
@@ -134,6 +135,8 @@ pub struct Connection {
     queued: bool,
     /// The loop's: the socket is registered for writable edges too.
     writable_interest: bool,
+    /// Why it is closing, once known (counted when it leaves the slab).
+    close_reason: Option<CloseReason>,
 }
 
 impl Connection {
@@ -150,7 +153,19 @@ impl Connection {
             head_waits: false,
             queued: false,
             writable_interest: false,
+            close_reason: None,
         }
+    }
+
+    /// Why it closed: the first reason noted, else a final answer sent.
+    pub fn close_reason(&self) -> CloseReason {
+        self.close_reason.unwrap_or(CloseReason::Done)
+    }
+
+    /// Note why it is closing, unless a reason is already known (a timeout's 408
+    /// ends in a close that the timeout, not the answer, caused).
+    pub fn note_close(&mut self, reason: CloseReason) {
+        self.close_reason.get_or_insert(reason);
     }
 
     /// The socket, for (de)registration.
@@ -193,6 +208,16 @@ impl Connection {
 
     /// The core's deadline has passed: it closes, or answers `408` first.
     pub fn expire(&mut self, cx: &mut Context<'_>) -> Next {
+        let reason = match self.core.phase() {
+            Phase::Idle => Some(CloseReason::IdleTimeout),
+            Phase::Head => Some(CloseReason::HeaderTimeout),
+            Phase::Body => Some(CloseReason::BodyTimeout),
+            Phase::Write => Some(CloseReason::WriteTimeout),
+            Phase::Linger | Phase::Closed => None, // the tail of a final answer
+        };
+        if let Some(reason) = reason {
+            self.note_close(reason);
+        }
         self.core.expire(&mut cx.core);
         if self.core.wants() == Want::Close {
             return Next::Close;
@@ -213,6 +238,7 @@ impl Connection {
     pub fn drain(&mut self, cx: &mut Context<'_>) -> Next {
         self.core.drain(&mut cx.core);
         if self.core.wants() == Want::Close {
+            self.note_close(CloseReason::Shutdown);
             return Next::Close;
         }
         Next::Keep
@@ -255,6 +281,7 @@ impl Connection {
 
     fn fail(&mut self, cx: &mut Context<'_>, error: io::Error) -> Next {
         debug!("{}: {error}", cx.core.id);
+        self.note_close(CloseReason::of_error(&error));
         cx.core.stats.io_errors += 1;
         Next::Close
     }

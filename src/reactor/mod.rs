@@ -63,6 +63,8 @@ mod drain;
 pub mod driver;
 mod handle;
 pub mod listener;
+pub mod metrics;
+mod scrape;
 pub mod stream;
 mod ticker;
 
@@ -76,11 +78,14 @@ use accept::Acceptor;
 use context::LoopData;
 use drain::Drain;
 use handle::Control;
+pub use scrape::MetricsSlot;
+use scrape::{MetricsLinks, SCRAPE_BASE, Scrapes};
 use stream::Listener;
 use ticker::Ticker;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
+const METRICS: Token = Token(usize::MAX - 2);
 
 /// A reactor with its listener, ready to [`run`](Server::run) or [`spawn`](Server::spawn).
 pub struct Server {
@@ -92,6 +97,10 @@ pub struct Server {
     accept: Acceptor,
     drain: Drain,
     ticker: Ticker,
+    /// The metrics listener and its scrapes, with `--metrics-bind`.
+    scrapes: Option<Scrapes>,
+    /// Metrics to publish for, or gather from, other reactors.
+    metrics: MetricsLinks,
     /// Connections whose budget ran out last turn, and `LISTENER` if accepting did.
     deferred: Vec<Token>,
     /// Scratch list of keys to call after a pass over the slab.
@@ -133,6 +142,10 @@ impl Server {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKER)?;
+        let mut scrapes = config.metrics_bind.map(Scrapes::bind).transpose()?;
+        if let Some(scrapes) = scrapes.as_mut() {
+            scrapes.register(poll.registry())?;
+        }
         let data = LoopData::new(config);
         Ok(Server {
             poll,
@@ -140,6 +153,8 @@ impl Server {
             accept: Acceptor::new(listener, config)?,
             drain: Drain::new(config.shutdown_timeout),
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
+            scrapes,
+            metrics: MetricsLinks::default(),
             data,
             clock: Clock::start(),
             control: Arc::new(Control::new(waker)),
@@ -225,6 +240,8 @@ impl Server {
                         self.accept_some();
                     }
                     WAKER => self.on_wake(),
+                    METRICS => self.accept_scrapes(),
+                    token if token.0 >= SCRAPE_BASE => self.scrape_ready(token),
                     token => {
                         let error = event.is_error();
                         let readiness = Readiness {
@@ -239,6 +256,8 @@ impl Server {
             self.run_deferred();
             self.after_turn();
         }
+        self.cut_off_the_rest();
+        self.publish_metrics();
         let summary = self.data.stats.summary();
         info!("stopped: {summary}");
         Ok(summary)
@@ -255,10 +274,12 @@ impl Server {
             return Some(Duration::ZERO);
         }
         let timers = [
-            (!self.connections.is_empty()).then_some(self.ticker.next_tick),
+            (!self.connections.is_empty() || self.metrics.publishes())
+                .then_some(self.ticker.next_tick),
             self.accept.paused_until,
             self.drain.deadline,
             self.ticker.next_stats,
+            self.scrapes.as_ref().and_then(Scrapes::next_deadline),
         ];
         let wake_at = timers.into_iter().flatten().min()?;
         Some(Duration::from_millis(
@@ -304,7 +325,8 @@ impl Server {
     }
 
     fn close(&mut self, key: usize) {
-        if self.connections.try_remove(key).is_some() {
+        if let Some(conn) = self.connections.try_remove(key) {
+            self.data.io.close(conn.close_reason());
             debug!(
                 "{}: closed ({} open)",
                 self.data.id(key),
