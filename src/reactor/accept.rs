@@ -29,6 +29,8 @@ pub const ACCEPTS_PER_TURN: usize = 128;
 const ACCEPT_BACKOFF_MS: u64 = 100;
 /// At most one fd-exhaustion warning per this many milliseconds.
 const FD_WARNING_EVERY_MS: u64 = 5_000;
+/// At most one connection-cap warning per this many milliseconds.
+const CAP_WARNING_EVERY_MS: u64 = 10_000;
 
 /// The listener and what accepting needs to remember.
 pub(super) struct Acceptor {
@@ -46,6 +48,7 @@ pub(super) struct Acceptor {
     /// The kernel defers accept until data arrives, so read a connection at accept.
     read_at_accept: bool,
     last_fd_warning: Option<u64>,
+    last_cap_warning: Option<u64>,
 }
 
 impl Acceptor {
@@ -64,6 +67,7 @@ impl Acceptor {
             paused_until: None,
             at_cap: false,
             last_fd_warning: None,
+            last_cap_warning: None,
         })
     }
 }
@@ -98,12 +102,7 @@ impl Server {
                 return;
             };
             if self.connections.len() >= self.accept.max_connections {
-                if !self.accept.at_cap {
-                    debug!(
-                        "at {} connections: not accepting",
-                        self.accept.max_connections
-                    );
-                }
+                self.warn_at_cap();
                 self.accept.at_cap = true;
                 return;
             }
@@ -184,6 +183,26 @@ impl Server {
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
         self.apply(Token(key), next);
+    }
+
+    /// At the cap with the listener readable (an edge, or accepting left off with
+    /// clients queued): they wait in the kernel's backlog, unseen by any log below
+    /// debug unless said here. Once per [`CAP_WARNING_EVERY_MS`], at the default level.
+    fn warn_at_cap(&mut self) {
+        let now = self.data.now;
+        let quiet = self
+            .accept
+            .last_cap_warning
+            .is_some_and(|at| now < at + CAP_WARNING_EVERY_MS);
+        if quiet {
+            return;
+        }
+        self.accept.last_cap_warning = Some(now);
+        warn!(
+            "at the connection cap ({} open): new clients wait in the listen backlog \
+             (raise --max-connections or the fd limit; next warning in 10 s at the earliest)",
+            self.accept.max_connections
+        );
     }
 
     fn back_off_accepting(&mut self, error: io::Error) {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use log::info;
+use log::{info, warn};
 
 use super::Server;
 use super::clock::millis;
@@ -63,6 +63,14 @@ impl Server {
         if open == 0 {
             return;
         }
+        // A stop asked for at once was logged when asked ("stopping now").
+        if !self.drain.stop_now {
+            warn!(
+                "the shutdown timeout ({:?}) ran out: cutting off {open} connections still open",
+                self.drain.timeout
+            );
+        }
+        self.data.stats.cut_off += open as u64;
         for _ in self.connections.drain() {
             self.data.io.close(CloseReason::CutOff);
         }

@@ -281,8 +281,13 @@ impl Connection {
 
     fn fail(&mut self, cx: &mut Context<'_>, error: io::Error) -> Next {
         debug!("{}: {error}", cx.core.id);
-        self.note_close(CloseReason::of_error(&error));
-        cx.core.stats.io_errors += 1;
+        let reason = CloseReason::of_error(&error);
+        self.note_close(reason);
+        if reason == CloseReason::Reset {
+            cx.core.stats.resets += 1;
+        } else {
+            cx.core.stats.io_errors += 1;
+        }
         Next::Close
     }
 

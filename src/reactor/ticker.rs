@@ -82,11 +82,12 @@ impl Server {
         let stats = &self.data.stats;
         let rate = (stats.requests - self.ticker.requests_before) as f64 / interval.as_secs_f64();
         info!(
-            "stats: {rate:.0} req/s, {} open connections, {} error responses, {} I/O errors, {} timeouts",
+            "stats: {rate:.0} req/s, {} open connections, {} error responses, {} I/O errors, {} timeouts, {} resets by peer",
             self.connections.len(),
             stats.error_responses(),
             stats.io_errors,
-            stats.timeouts
+            stats.timeouts,
+            stats.resets
         );
         self.ticker.requests_before = stats.requests;
         self.ticker.next_stats = Some(now_plus(self.data.now, interval));
