@@ -320,3 +320,21 @@ fn published_snapshots_of_other_reactors_add_up() {
     assert_eq!(owner.shutdown().unwrap().requests, 3);
     assert_eq!(worker.shutdown().unwrap().requests, 4);
 }
+
+#[test]
+fn a_taken_metrics_port_fails_with_one_line_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = common::run_bounded(
+        common::binary().args(["--bind", "127.0.0.1:0", "--metrics-bind", &addr.to_string()]),
+        common::PROMPTLY,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "announced before failing");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (--metrics-bind)")),
+        "{stderr}"
+    );
+}

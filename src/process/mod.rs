@@ -63,8 +63,10 @@ pub fn serve(mut config: Config) -> ExitCode {
 
 /// The reactor on the socket the service manager passed (see [`activation`]), or
 /// else on `--bind`. Runs before any thread starts.
-fn listen(config: Config) -> Result<Server, String> {
-    match activation::inherited() {
+fn listen(mut config: Config) -> Result<Server, String> {
+    // Bound after the main listener, so that an error names the right address.
+    let metrics = config.metrics_bind.take();
+    let mut server = match activation::inherited() {
         Ok(Some(socket)) => socket
             .into_server(&config)
             .map_err(|e| format!("cannot serve the socket passed in LISTEN_FDS: {e}")),
@@ -73,7 +75,13 @@ fn listen(config: Config) -> Result<Server, String> {
             Server::bind(config).map_err(|e| format!("cannot listen on {bind}: {e}"))
         }
         Err(e) => Err(format!("cannot use the socket passed in LISTEN_FDS: {e}")),
+    }?;
+    if let Some(addr) = metrics {
+        server
+            .serve_metrics(addr)
+            .map_err(|e| format!("cannot listen on {addr} (--metrics-bind): {e}"))?;
     }
+    Ok(server)
 }
 
 /// `--bind` as given: `IP:PORT` or `unix:PATH`.

@@ -142,25 +142,25 @@ impl Server {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKER)?;
-        let mut scrapes = config.metrics_bind.map(Scrapes::bind).transpose()?;
-        if let Some(scrapes) = scrapes.as_mut() {
-            scrapes.register(poll.registry())?;
-        }
         let data = LoopData::new(config);
-        Ok(Server {
+        let mut server = Server {
             poll,
             connections: Slab::new(),
             accept: Acceptor::new(listener, config)?,
             drain: Drain::new(config.shutdown_timeout),
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
-            scrapes,
+            scrapes: None,
             metrics: MetricsLinks::default(),
             data,
             clock: Clock::start(),
             control: Arc::new(Control::new(waker)),
             deferred: Vec::new(),
             scratch: Vec::new(),
-        })
+        };
+        if let Some(addr) = config.metrics_bind {
+            server.serve_metrics(addr)?;
+        }
+        Ok(server)
     }
 
     /// Name this reactor's connections `w{n} conn {key}` in logs.

@@ -71,8 +71,7 @@ struct Scrape {
 impl Scrapes {
     /// Bind `addr` (TCP) for scrapes.
     pub(super) fn bind(addr: SocketAddr) -> io::Result<Scrapes> {
-        let listener = super::listener::bind(addr, 64)
-            .map_err(|e| io::Error::new(e.kind(), format!("--metrics-bind {addr}: {e}")))?;
+        let listener = super::listener::bind(addr, 64)?;
         Ok(Scrapes {
             addr: listener.local_addr()?,
             listener: Some(listener),
@@ -138,6 +137,16 @@ impl Server {
                 .map(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner).clone()),
         );
         all
+    }
+
+    /// Serve `/metrics` on `addr` (TCP), in addition to the main listener: what
+    /// `Config::metrics_bind` asks for. Returns the address bound.
+    pub fn serve_metrics(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let mut scrapes = Scrapes::bind(addr)?;
+        scrapes.register(self.poll.registry())?;
+        let bound = scrapes.addr;
+        self.scrapes = Some(scrapes);
+        Ok(bound)
     }
 
     /// The metrics listener's address, if `--metrics-bind` was given.
