@@ -42,6 +42,9 @@
 //! | framing: `Partial` is not an error, smuggling defences | [`protocol::framing`], [`protocol::chunked`] |
 //! | pre-rendered answers, the `Date` patch | [`protocol::response`] |
 //! | signals, the fd limit, the connection budget | [`process`] |
+//! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
+//! | socket activation (`LISTEN_FDS`) | [`process::activation`] |
+//! | metrics: increments on the loop's thread, rendered when scraped, summable | [`reactor::metrics`], `reactor/scrape.rs` |
 //! | every limit and its flag | [`config`], `docs/limits.md` |
 //!
 //! `docs/architecture.md` draws the layers, and `docs/walkthrough.md` shows each

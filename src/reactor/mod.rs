@@ -21,7 +21,9 @@
 //! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
 //! `ticker.rs` (the coarse timer and the stats line), `driver.rs` (one connection's
 //! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
-//! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads).
+//! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads),
+//! `stream.rs` (TCP or Unix socket), `metrics.rs` (counters and the Prometheus
+//! text), `scrape.rs` (the metrics listener, `METRICS` and scrape tokens).
 //!
 //! Ordering decisions, each with its reason:
 //! - **The clocks are read once per turn**, after `poll` returns: the monotonic clock
