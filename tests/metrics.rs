@@ -107,6 +107,19 @@ fn counts_are_exact_and_scrapes_are_not_requests() {
         0
     );
 
+    // Every connection accepted is open or was closed for exactly one reason.
+    let closed: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("hello_reactor_connections_closed_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(closed, 1, "{text}");
+
+    // HEAD gets the head alone.
+    let head = fetch(metrics, "HEAD /metrics HTTP/1.1\r\nHost: m\r\n\r\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "{head}");
+
     // Other paths and methods on the metrics listener, and no count moved.
     let not_found = fetch(metrics, "GET / HTTP/1.1\r\nHost: m\r\n\r\n");
     assert!(not_found.starts_with("HTTP/1.1 404 "), "{not_found}");

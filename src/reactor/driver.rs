@@ -325,8 +325,11 @@ mod tests {
     fn a_connection_stays_small() {
         // One lives in the slab per open connection; the budget is 128 bytes of RSS each.
         // mio's TcpStream carries a selector id in debug builds only (+16 bytes).
+        // The TCP/Unix `Stream` enum adds a tag: 8 bytes in release, where it fills
+        // what was padding (64 bytes before and after), and 8 in debug (72 -> 80).
         let budget = if cfg!(debug_assertions) { 80 } else { 64 };
         let size = std::mem::size_of::<Connection>();
+        eprintln!("Connection is {size} bytes (budget {budget})");
         assert!(size <= budget, "Connection is {size} bytes");
         assert!(std::mem::size_of::<slab::Slab<Connection>>() <= 64);
     }
