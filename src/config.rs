@@ -23,6 +23,8 @@ pub struct Config {
     /// When `--bind` named a host rather than an address: what it was and what it
     /// resolved to, for the log line at startup (`None` for a literal address).
     pub bind_resolution: Option<String>,
+    /// Listen on this Unix domain socket instead of `bind` (`--bind unix:PATH`).
+    pub unix: Option<PathBuf>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
     /// Its `Content-Type`.
@@ -58,6 +60,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Log a stats line this often, if set.
     pub stats_interval: Option<Duration>,
+    /// Serve Prometheus metrics at `/metrics` on this address, if set.
+    pub metrics_bind: Option<SocketAddr>,
 
     // --- Workers (issue #11): several reactors in one process, `process::Workers`.
     /// Reactors (threads) to run, each with its own connections; at least 1.
@@ -95,6 +99,7 @@ impl Default for Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8888)),
             bind_resolution: None,
+            unix: None,
             body: b"Hello, World!".to_vec(),
             content_type: "text/plain; charset=utf-8".to_string(),
             status: Status::OK,
@@ -111,6 +116,7 @@ impl Default for Config {
             linger_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(10),
             stats_interval: None,
+            metrics_bind: None,
             // Workers (issue #11).
             workers: 1,
             listener: ListenerMode::default(),
@@ -127,7 +133,7 @@ impl Default for Config {
     about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
 )]
 pub struct Cli {
-    /// Address to listen on: `IP:PORT`, `[IPv6]:PORT` or `HOST:PORT` (port 0 picks a free port)
+    /// Address to listen on: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (port 0 picks a free port) or `unix:PATH`
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
     pub bind: Bind,
     /// Body of every response
@@ -189,6 +195,9 @@ pub struct Cli {
     /// Log requests/s, open connections and errors every SECS seconds
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<Duration>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (a second listener)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 
     // --- Workers (issue #11).
     /// Reactor threads, each serving its own connections: a number, or `auto` for
@@ -237,25 +246,36 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 }
 
 /// The forms `--bind` takes, for its error message.
-const BIND_FORMS: &str = "expected IP:PORT, [IPv6]:PORT or HOST:PORT, \
-                          e.g. 127.0.0.1:8888, [::1]:8888 or localhost:8888";
+const BIND_FORMS: &str = "expected IP:PORT, [IPv6]:PORT, HOST:PORT or unix:PATH, \
+                          e.g. 127.0.0.1:8888, [::1]:8888, localhost:8888 or unix:/tmp/hello.sock";
 
-/// A parsed `--bind`: the address to listen on and, for a host name, how it
-/// was resolved.
+/// A parsed `--bind`: a TCP address (and, for a host name, how it was
+/// resolved), or `unix:PATH` for a Unix domain socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bind {
-    /// The address (the first one a host name resolved to).
-    pub addr: SocketAddr,
-    /// For a host name: `localhost:8888 resolved to 127.0.0.1:8888 (of ...)`.
-    pub resolution: Option<String>,
+pub enum Bind {
+    /// `IP:PORT` or `HOST:PORT`.
+    Tcp {
+        /// The address (the first one a host name resolved to).
+        addr: SocketAddr,
+        /// For a host name: `localhost:8888 resolved to 127.0.0.1:8888 (of ...)`.
+        resolution: Option<String>,
+    },
+    /// `unix:PATH`.
+    Unix(PathBuf),
 }
 
-/// `--bind`: a socket address, or a host name and port resolved now (the first
-/// address is used, as a client would; the choice is logged at startup, since
-/// `localhost` may be `::1` on one machine and `127.0.0.1` on the next).
+/// `--bind`: `unix:PATH`, a socket address, or a host name and port resolved now
+/// (the first address is used, as a client would; the choice is logged at
+/// startup, since `localhost` may be `::1` on one machine and `127.0.0.1` on the
+/// next).
 fn parse_bind(text: &str) -> Result<Bind, String> {
+    match text.strip_prefix("unix:") {
+        Some("") => return Err("`unix:` needs a path, as in unix:/run/hello-reactor.sock".into()),
+        Some(path) => return Ok(Bind::Unix(PathBuf::from(path))),
+        None => {}
+    }
     if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(Bind {
+        return Ok(Bind::Tcp {
             addr,
             resolution: None,
         });
@@ -268,7 +288,7 @@ fn parse_bind(text: &str) -> Result<Bind, String> {
         return Err(format!("`{text}` resolved to no address; {BIND_FORMS}"));
     };
     let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-    Ok(Bind {
+    Ok(Bind::Tcp {
         addr,
         resolution: Some(format!(
             "--bind {text} resolved to {addr} (first of: {})",
@@ -336,9 +356,14 @@ impl Cli {
         let max_connections = self
             .max_connections
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let (bind, bind_resolution, unix) = match self.bind {
+            Bind::Tcp { addr, resolution } => (addr, resolution, None),
+            Bind::Unix(path) => (Config::default().bind, None, Some(path)),
+        };
         Ok(Config {
-            bind: self.bind.addr,
-            bind_resolution: self.bind.resolution,
+            bind,
+            bind_resolution,
+            unix,
             body,
             content_type: self.content_type,
             status: Status::new(self.status)
@@ -356,6 +381,7 @@ impl Cli {
             linger_timeout: self.linger_timeout,
             shutdown_timeout: self.shutdown_timeout,
             stats_interval: self.stats_interval,
+            metrics_bind: self.metrics_bind,
             // Workers (issue #11).
             workers: self.workers,
             listener: self.listener,
@@ -433,13 +459,15 @@ mod tests {
 
     #[test]
     fn bind_takes_addresses_and_host_names() {
-        let literal = parse_bind("[::1]:8888").unwrap();
-        assert_eq!(literal.addr, "[::1]:8888".parse().unwrap());
-        assert_eq!(literal.resolution, None);
-        let named = parse_bind("localhost:8888").unwrap();
-        assert!(named.addr.ip().is_loopback(), "{named:?}");
-        assert_eq!(named.addr.port(), 8888);
-        let note = named.resolution.unwrap();
+        let tcp = |text| match parse_bind(text).unwrap() {
+            Bind::Tcp { addr, resolution } => (addr, resolution),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(tcp("[::1]:8888"), ("[::1]:8888".parse().unwrap(), None));
+        let (addr, resolution) = tcp("localhost:8888");
+        assert!(addr.ip().is_loopback(), "{addr}");
+        assert_eq!(addr.port(), 8888);
+        let note = resolution.unwrap();
         assert!(
             note.starts_with("--bind localhost:8888 resolved to "),
             "{note}"
@@ -542,6 +570,22 @@ mod tests {
         for bad in ["199", "600", "99", "x", "-1", "2000"] {
             let err = Cli::try_parse_from(["hello-reactor", "--status", bad]);
             assert!(err.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bind_takes_an_address_or_a_unix_path() {
+        let parse = |arg: &str| Cli::try_parse_from(["hello-reactor", "--bind", arg]);
+        let config = parse("unix:/tmp/h.sock").unwrap().into_config().unwrap();
+        assert_eq!(config.unix, Some(PathBuf::from("/tmp/h.sock")));
+        let config = parse("[::1]:0").unwrap().into_config().unwrap();
+        assert_eq!(
+            (config.bind, config.unix),
+            ("[::1]:0".parse().unwrap(), None)
+        );
+        for bad in ["unix:", "localhost", "/tmp/h.sock", "1.2.3.4"] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
         }
     }
 

@@ -43,6 +43,9 @@
 //! | pre-rendered answers, the `Date` patch | [`protocol::response`] |
 //! | signals, the fd limit, the connection budget | [`process`] |
 //! | several reactors in one process: listening, splitting the cap, totals | [`process::Workers`] |
+//! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
+//! | socket activation (`LISTEN_FDS`) | [`process::activation`] |
+//! | metrics: increments on the loop's thread, rendered when scraped, summable | [`reactor::metrics`], `reactor/scrape.rs` |
 //! | every limit and its flag | [`config`], `docs/limits.md` |
 //!
 //! `docs/architecture.md` draws the layers, and `docs/walkthrough.md` shows each
@@ -99,4 +102,4 @@ pub mod reactor;
 pub use config::{Cli, Config, ListenerMode};
 pub use process::Workers;
 pub use protocol::stats::Summary;
-pub use reactor::{Running, Server, ServerHandle, Snapshot};
+pub use reactor::{Endpoint, MetricsSlot, Running, Server, ServerHandle, Snapshot};

@@ -574,6 +574,43 @@ fn abrupt_clients_leave_no_connection_behind() {
     let log = terminate(server);
     std::fs::remove_file(&body_path).unwrap();
     assert!(summary_count(&log, "connections") >= 201, "{log}");
+    // Resets by these clients are theirs to make: counted as such, not as errors.
+    assert!(summary_count(&log, "resets by peer") > 0, "{log}");
+    assert_eq!(summary_count(&log, "I/O errors"), 0, "{log}");
+}
+
+/// At the connection cap with clients waiting in the backlog, one WARN line says so
+/// at the default log level (no RUST_LOG), and no more than one per 10 s.
+#[test]
+fn waiting_at_the_connection_cap_is_warned_about_once() {
+    let _serial = serial();
+    let server = common::Serving::start(&["--max-connections", "1"], None);
+    let addr = server.addr;
+    let mut first = Reader::new(connect(addr));
+    first.send(GET);
+    assert_eq!(first.response(false).status, 200);
+    // Three more clients wait in the backlog, one after another.
+    let waiting: Vec<Reader> = (0..3)
+        .map(|_| {
+            let mut client = Reader::new(connect(addr));
+            client.send(GET);
+            thread::sleep(ms(100));
+            client
+        })
+        .collect();
+    drop(first);
+    for mut client in waiting {
+        assert_eq!(client.response(false).status, 200);
+        drop(client); // frees the slot for the next one
+    }
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("at the connection cap"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(warnings[0].contains("WARN"), "{log}");
 }
 
 fn abrupt_client(addr: SocketAddr, kind: usize) {

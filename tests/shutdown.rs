@@ -365,4 +365,12 @@ fn sigterm_with_a_stuck_request_exits_after_the_shutdown_timeout() {
     read_to_eof(&mut stuck.stream, ms(2000));
     let (_, requests, ok) = summary_line(&log);
     assert_eq!((requests, ok), (1, 0), "{log}");
+    // The cut-off is said twice: a WARN when it happens, and in the summary.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("cutting off 1 connections")),
+        "{log}"
+    );
+    let summary = log.lines().find(|l| l.contains("stopped: ")).unwrap();
+    assert!(summary.ends_with(", 1 cut off at shutdown"), "{summary}");
 }

@@ -14,8 +14,10 @@ use log::{error, info, warn};
 
 use crate::config::Config;
 
+pub mod activation;
 pub mod affinity;
 pub mod fdlimit;
+mod listen;
 mod signals;
 mod workers;
 
@@ -33,11 +35,10 @@ pub fn serve(mut config: Config) -> ExitCode {
         info!("{resolution}");
     }
     config.max_connections = Some(connection_budget(config.max_connections));
-    let bind = config.bind;
     let bound = match Workers::bind(config) {
         Ok(bound) => bound,
         Err(e) => {
-            eprintln!("hello-reactor: cannot listen on {bind}: {e}");
+            eprintln!("hello-reactor: {e}");
             return ExitCode::from(1);
         }
     };
@@ -47,7 +48,10 @@ pub fn serve(mut config: Config) -> ExitCode {
         warn!("cannot handle SIGTERM/SIGINT: {e}");
     }
     let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "Serving HTTP on {} ...", bound.addr());
+    let _ = writeln!(stdout, "Serving HTTP on {} ...", bound.endpoint());
+    if let Some(addr) = bound.metrics_addr() {
+        let _ = writeln!(stdout, "Metrics on http://{addr}/metrics");
+    }
     let _ = stdout.flush();
     let mut workers = match bound.spawn() {
         Ok(workers) => workers,

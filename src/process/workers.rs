@@ -51,9 +51,10 @@ use std::time::Duration;
 use log::{debug, info, log_enabled, warn};
 
 use super::affinity;
-use crate::config::{Config, ListenerMode};
+use super::listen;
+use crate::config::Config;
 use crate::protocol::stats::{Summary, stats_line};
-use crate::reactor::{Running, Server, ServerHandle, listener};
+use crate::reactor::{Endpoint, Running, Server, ServerHandle};
 
 /// N reactors running on their threads; dropping it stops them all and waits.
 ///
@@ -91,6 +92,7 @@ pub struct Workers {
 pub struct Bound {
     servers: Vec<Server>,
     addr: SocketAddr,
+    endpoint: Endpoint,
     mode: &'static str,
     pin: bool,
     stats_interval: Option<Duration>,
@@ -102,40 +104,24 @@ impl Workers {
         Workers::bind(config)?.spawn()
     }
 
-    /// Bind `config.bind` for `config.workers` reactors (at least one), split the
-    /// connection cap among them, and build them. Fails as a lone server would if
-    /// the address cannot be bound.
+    /// Build `config.workers` reactors (at least one) on the socket the service
+    /// manager passed, or bound at `config.bind` (see [`listen`](super::listen)),
+    /// with the connection cap split among them and, with `metrics_bind`, the
+    /// metrics port on the first. Fails as a lone server would if the address
+    /// cannot be bound; the error names it.
     pub fn bind(config: Config) -> io::Result<Bound> {
-        let n = config.workers.max(1);
-        if n == 1 {
-            let server = Server::bind(config.clone())?;
-            return Ok(Bound {
-                addr: server.local_addr(),
-                servers: vec![server],
-                mode: "one socket",
-                pin: config.pin_workers,
-                stats_interval: None, // the lone reactor logs its own line
-            });
-        }
-        let (listeners, mode) = listeners(&config, n)?;
-        let addr = listeners[0].local_addr()?;
-        let shares = shares(config.max_connections, n);
-        let mut servers = Vec::with_capacity(n);
-        for (i, (listener, share)) in listeners.into_iter().zip(shares).enumerate() {
-            let worker_config = Config {
-                max_connections: share,
-                ..config.clone()
-            };
-            let mut server = Server::from_listener(listener, &worker_config)?;
-            server.set_worker(u16::try_from(i).unwrap_or(u16::MAX));
-            servers.push(server);
-        }
+        let (servers, mode) = listen::servers(&config)?;
+        let addr = servers[0].local_addr();
+        let endpoint = servers[0].endpoint().clone();
+        let lone = servers.len() == 1;
         Ok(Bound {
             servers,
             addr,
+            endpoint,
             mode,
             pin: config.pin_workers,
-            stats_interval: config.stats_interval,
+            // A lone reactor logs its own stats line.
+            stats_interval: if lone { None } else { config.stats_interval },
         })
     }
 
@@ -220,9 +206,19 @@ impl Drop for Workers {
 }
 
 impl Bound {
-    /// The address the workers will listen on.
+    /// The address the workers will listen on (`0.0.0.0:0` for a Unix socket).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the workers will listen: a TCP address or a Unix socket path.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The metrics port, with `metrics_bind`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.servers[0].metrics_addr()
     }
 
     /// One remote control per worker, in worker order.
@@ -282,6 +278,7 @@ impl Bound {
 fn spawn_worker(server: Server, i: usize, cpu: Option<usize>) -> io::Result<Running> {
     let addr = server.local_addr();
     let handle = server.handle();
+    let endpoint = server.endpoint().clone();
     let thread = std::thread::Builder::new()
         .name(format!("hello-reactor-{i}"))
         .spawn(move || {
@@ -295,45 +292,10 @@ fn spawn_worker(server: Server, i: usize, cpu: Option<usize>) -> io::Result<Runn
         })?;
     Ok(Running {
         addr,
+        endpoint,
         handle,
         thread: Some(thread),
     })
-}
-
-/// The listening sockets for `n` workers, and how they were made.
-fn listeners(config: &Config, n: usize) -> io::Result<(Vec<std::net::TcpListener>, &'static str)> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if config.listener == ListenerMode::PerWorker {
-        let group = listener::bind_reuse_port_group(config.bind, config.backlog, n)?;
-        return Ok((group, "a socket per worker, SO_REUSEPORT"));
-    }
-    if config.listener == ListenerMode::PerWorker {
-        debug!("per-worker sockets need Linux's SO_REUSEPORT; sharing one socket");
-    }
-    let first = listener::bind_std(config.bind, config.backlog)?;
-    let mut shared = Vec::with_capacity(n);
-    for _ in 1..n {
-        shared.push(first.try_clone()?);
-    }
-    shared.push(first);
-    Ok((shared, "one shared socket"))
-}
-
-/// Split the process's connection cap over `n` workers: even shares, the first
-/// workers taking one more each until the remainder is used up, and at least one
-/// each (warned about: the total is then `n`).
-fn shares(total: Option<usize>, n: usize) -> Vec<Option<usize>> {
-    let Some(total) = total else {
-        return vec![None; n];
-    };
-    if total < n {
-        warn!(
-            "--max-connections {total} is fewer than --workers {n}: each worker keeps one, {n} in all"
-        );
-    }
-    (0..n)
-        .map(|i| Some((total / n + usize::from(i < total % n)).max(1)))
-        .collect()
 }
 
 /// The thread that logs the process's `stats:` line every interval.
@@ -370,27 +332,5 @@ impl Reporter {
     fn finish(self) {
         let _ = self.done.send(());
         let _ = self.thread.join();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cap_is_split_and_adds_up() {
-        assert_eq!(shares(None, 3), vec![None, None, None]);
-        assert_eq!(
-            shares(Some(10), 4),
-            vec![Some(3), Some(3), Some(2), Some(2)]
-        );
-        assert_eq!(shares(Some(8), 4), vec![Some(2); 4]);
-        assert_eq!(shares(Some(2), 4), vec![Some(1); 4]);
-        for total in 1..50 {
-            for n in 1..9 {
-                let sum: usize = shares(Some(total), n).into_iter().flatten().sum();
-                assert_eq!(sum, total.max(n), "{total} over {n}");
-            }
-        }
     }
 }

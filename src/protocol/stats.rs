@@ -31,10 +31,15 @@ pub struct Summary {
     pub responses: Vec<(u16, u64)>,
     /// Connections closed by a timeout.
     pub timeouts: u64,
-    /// Connections closed by an I/O error (resets, broken pipes).
+    /// Connections closed by an I/O error other than a reset by the peer.
     pub io_errors: u64,
     /// Times `accept` failed for lack of file descriptors.
     pub accept_fd_exhausted: u64,
+    /// Connections the peer reset (`ECONNRESET`, `EPIPE`, `ECONNABORTED`): an
+    /// ordinary end for many clients (wrk, browsers), so not counted as errors.
+    pub resets: u64,
+    /// Connections still open when a shutdown ran out of time (or was cut short).
+    pub cut_off: u64,
 }
 
 impl Summary {
@@ -65,6 +70,8 @@ impl AddAssign<&Summary> for Summary {
         self.timeouts += other.timeouts;
         self.io_errors += other.io_errors;
         self.accept_fd_exhausted += other.accept_fd_exhausted;
+        self.resets += other.resets;
+        self.cut_off += other.cut_off;
         for &(status, count) in &other.responses {
             match self.responses.iter_mut().find(|(s, _)| *s == status) {
                 Some((_, n)) => *n += count,
@@ -97,10 +104,11 @@ impl Sum for Summary {
 /// and `summary`'s error counters. One reactor and the sum of several log the same.
 pub fn stats_line(rate: f64, open: usize, summary: &Summary) -> String {
     format!(
-        "stats: {rate:.0} req/s, {open} open connections, {} error responses, {} I/O errors, {} timeouts",
+        "stats: {rate:.0} req/s, {open} open connections, {} error responses, {} I/O errors, {} timeouts, {} resets by peer",
         summary.error_responses(),
         summary.io_errors,
-        summary.timeouts
+        summary.timeouts,
+        summary.resets
     )
 }
 
@@ -119,9 +127,13 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            ", {} timeouts, {} I/O errors, {} accept fd exhaustions",
-            self.timeouts, self.io_errors, self.accept_fd_exhausted
-        )
+            ", {} timeouts, {} I/O errors, {} resets by peer, {} accept fd exhaustions",
+            self.timeouts, self.io_errors, self.resets, self.accept_fd_exhausted
+        )?;
+        if self.cut_off > 0 {
+            write!(f, ", {} cut off at shutdown", self.cut_off)?;
+        }
+        Ok(())
     }
 }
 
@@ -136,10 +148,14 @@ pub struct Stats {
     responses: Box<[u64]>,
     /// Connections closed by a timeout.
     pub timeouts: u64,
-    /// Connections closed by an I/O error.
+    /// Connections closed by an I/O error other than a reset by the peer.
     pub io_errors: u64,
     /// `EMFILE`/`ENFILE` (and kin) from `accept`.
     pub accept_fd_exhausted: u64,
+    /// Connections reset by the peer.
+    pub resets: u64,
+    /// Connections cut off when a shutdown ran out of time.
+    pub cut_off: u64,
 }
 
 impl Default for Stats {
@@ -151,6 +167,8 @@ impl Default for Stats {
             timeouts: 0,
             io_errors: 0,
             accept_fd_exhausted: 0,
+            resets: 0,
+            cut_off: 0,
         }
     }
 }
@@ -187,6 +205,8 @@ impl Stats {
             timeouts: self.timeouts,
             io_errors: self.io_errors,
             accept_fd_exhausted: self.accept_fd_exhausted,
+            resets: self.resets,
+            cut_off: self.cut_off,
         }
     }
 }
@@ -212,7 +232,14 @@ mod tests {
         assert_eq!(stats.error_responses(), 1);
         assert_eq!(
             summary.to_string(),
-            "2 connections, 3 requests, responses: 200=2 431=1, 0 timeouts, 0 I/O errors, 0 accept fd exhaustions"
+            "2 connections, 3 requests, responses: 200=2 431=1, 0 timeouts, 0 I/O errors, 0 resets by peer, 0 accept fd exhaustions"
+        );
+        stats.cut_off = 4;
+        assert!(
+            stats
+                .summary()
+                .to_string()
+                .ends_with(", 4 cut off at shutdown")
         );
     }
 

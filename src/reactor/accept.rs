@@ -8,13 +8,13 @@
 //! is already there when an fd is added.
 
 use std::io;
-use std::net::SocketAddr;
 
 use log::{debug, trace, warn};
-use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
 
 use super::driver::{Connection, Next, Readiness};
+use super::metrics::CloseReason;
+use super::stream::{Endpoint, Listener, Peer, Stream};
 use super::{LISTENER, Server, listener, new_core};
 use crate::config::Config;
 use crate::reactor::listener::Accepted;
@@ -29,12 +29,14 @@ pub const ACCEPTS_PER_TURN: usize = 128;
 const ACCEPT_BACKOFF_MS: u64 = 100;
 /// At most one fd-exhaustion warning per this many milliseconds.
 const FD_WARNING_EVERY_MS: u64 = 5_000;
+/// At most one connection-cap warning per this many milliseconds.
+const CAP_WARNING_EVERY_MS: u64 = 10_000;
 
 /// The listener and what accepting needs to remember.
 pub(super) struct Acceptor {
     /// `None` once a drain has closed it.
-    pub(super) listener: Option<TcpListener>,
-    pub(super) local_addr: SocketAddr,
+    pub(super) listener: Option<Listener>,
+    pub(super) endpoint: Endpoint,
     /// The connection cap; `usize::MAX` when the caller set none.
     pub(super) max_connections: usize,
     /// `LISTENER` is on the deferred list.
@@ -46,25 +48,32 @@ pub(super) struct Acceptor {
     /// The kernel defers accept until data arrives, so read a connection at accept.
     read_at_accept: bool,
     last_fd_warning: Option<u64>,
+    last_cap_warning: Option<u64>,
 }
 
 impl Acceptor {
-    pub(super) fn new(listener: TcpListener, config: &Config) -> io::Result<Acceptor> {
+    pub(super) fn new(listener: Listener, config: &Config) -> io::Result<Acceptor> {
+        // TCP_DEFER_ACCEPT is TCP's: a Unix socket has no handshake to defer.
+        let read_at_accept = match &listener {
+            Listener::Tcp(tcp) => defer_accept(tcp, config.defer_accept),
+            Listener::Unix(..) => false,
+        };
         Ok(Acceptor {
-            local_addr: listener.local_addr()?,
-            read_at_accept: defer_accept(&listener, config.defer_accept),
+            endpoint: listener.endpoint()?,
+            read_at_accept,
             listener: Some(listener),
             max_connections: config.max_connections.unwrap_or(usize::MAX),
             queued: false,
             paused_until: None,
             at_cap: false,
             last_fd_warning: None,
+            last_cap_warning: None,
         })
     }
 }
 
 /// Set `TCP_DEFER_ACCEPT` for `secs` (0: off); true if the kernel now defers.
-fn defer_accept(listener: &TcpListener, secs: u32) -> bool {
+fn defer_accept(listener: &mio::net::TcpListener, secs: u32) -> bool {
     if secs == 0 {
         return false;
     }
@@ -93,12 +102,7 @@ impl Server {
                 return;
             };
             if self.connections.len() >= self.accept.max_connections {
-                if !self.accept.at_cap {
-                    debug!(
-                        "at {} connections: not accepting",
-                        self.accept.max_connections
-                    );
-                }
+                self.warn_at_cap();
                 self.accept.at_cap = true;
                 return;
             }
@@ -134,7 +138,7 @@ impl Server {
 
     /// A new connection: served at once if its request is (likely) already here,
     /// then registered unless it is already done.
-    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn add_connection(&mut self, stream: Stream, peer: Peer) {
         // The key `insert` will use: the token this connection's events will carry.
         let key = self.connections.vacant_key();
         let id = self.data.id(key);
@@ -155,6 +159,7 @@ impl Server {
             Next::Keep
         };
         if next == Next::Close {
+            self.data.io.close(conn.close_reason());
             debug!("{id}: closed ({} open)", self.connections.len());
             return;
         }
@@ -172,11 +177,32 @@ impl Server {
             .register(conn.stream_mut(), Token(key), interest)
         {
             warn!("{id}: cannot register: {e}");
+            self.data.io.close(CloseReason::Error);
             return;
         }
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
         self.apply(Token(key), next);
+    }
+
+    /// At the cap with the listener readable (an edge, or accepting left off with
+    /// clients queued): they wait in the kernel's backlog, unseen by any log below
+    /// debug unless said here. Once per [`CAP_WARNING_EVERY_MS`], at the default level.
+    fn warn_at_cap(&mut self) {
+        let now = self.data.now;
+        let quiet = self
+            .accept
+            .last_cap_warning
+            .is_some_and(|at| now < at + CAP_WARNING_EVERY_MS);
+        if quiet {
+            return;
+        }
+        self.accept.last_cap_warning = Some(now);
+        warn!(
+            "at the connection cap ({} open): new clients wait in the listen backlog \
+             (raise --max-connections or the fd limit; next warning in 10 s at the earliest)",
+            self.accept.max_connections
+        );
     }
 
     fn back_off_accepting(&mut self, error: io::Error) {

@@ -7,6 +7,7 @@
 
 use super::clock::millis;
 use super::driver::READ_BUF_SIZE;
+use super::metrics::IoCounters;
 use crate::config::Config;
 use crate::protocol::framing::{HeadMemo, Limits};
 use crate::protocol::response::Responses;
@@ -20,6 +21,8 @@ pub struct Context<'a> {
     pub core: Cx<'a>,
     /// The shared read buffer.
     pub read_buf: &'a mut [u8],
+    /// Bytes in and out (the reactor's counters; see `metrics.rs`).
+    pub io: &'a mut IoCounters,
 }
 
 /// The loop's data, owned by its thread and lent to one handler at a time.
@@ -40,6 +43,8 @@ pub struct LoopData {
     pub timeouts: Timeouts,
     /// Counters.
     pub stats: Stats,
+    /// The reactor's own counters: bytes, close reasons.
+    pub io: IoCounters,
     /// How often deadlines are checked: a quarter of the shortest timeout, between
     /// 10 ms and 1 s, so a timeout of 40 ms or more fires at most 25% late (and a
     /// shorter one at most 10 ms late).
@@ -71,6 +76,7 @@ impl LoopData {
             tick_ms: (timeouts.shortest() / 4).clamp(10, 1000),
             timeouts,
             stats: Stats::default(),
+            io: IoCounters::default(),
             read_buf: vec![0; READ_BUF_SIZE].into_boxed_slice(),
             out: Vec::with_capacity(2 * READ_BUF_SIZE),
         }
@@ -113,6 +119,7 @@ impl LoopData {
                 out: Batch::new(&mut self.out),
             },
             read_buf: &mut self.read_buf,
+            io: &mut self.io,
         }
     }
 }

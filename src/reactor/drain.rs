@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use log::log;
+use log::{log, warn};
 
 use super::Server;
 use super::clock::millis;
 use super::handle::Request;
+use super::metrics::CloseReason;
 use mio::Token;
 
 /// What stopping needs to remember.
@@ -57,6 +58,26 @@ impl Server {
                 .is_some_and(|deadline| self.connections.is_empty() || self.data.now >= deadline)
     }
 
+    /// The loop ended with connections still open (the shutdown timeout ran out, or
+    /// a stop was asked for): close them, and count them as cut off.
+    pub(super) fn cut_off_the_rest(&mut self) {
+        let open = self.connections.len();
+        if open == 0 {
+            return;
+        }
+        // A stop asked for at once was logged when asked ("stopping now").
+        if !self.drain.stop_now {
+            warn!(
+                "the shutdown timeout ({:?}) ran out: cutting off {open} connections still open",
+                self.drain.timeout
+            );
+        }
+        self.data.stats.cut_off += open as u64;
+        for _ in self.connections.drain() {
+            self.data.io.close(CloseReason::CutOff);
+        }
+    }
+
     /// Stop accepting, close idle connections, let busy ones finish.
     fn begin_drain(&mut self) {
         if self.drain.deadline.is_some() {
@@ -71,6 +92,9 @@ impl Server {
         );
         if let Some(mut listener) = self.accept.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
+        }
+        if let Some(scrapes) = self.scrapes.as_mut() {
+            scrapes.close_listener(self.poll.registry());
         }
         self.data.draining = true;
         self.drain.deadline = Some(self.data.now + millis(self.drain.timeout));

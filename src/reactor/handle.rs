@@ -107,6 +107,7 @@ impl ServerHandle {
 #[derive(Debug)]
 pub struct Running {
     pub(crate) addr: SocketAddr,
+    pub(crate) endpoint: super::Endpoint,
     pub(crate) handle: ServerHandle,
     pub(crate) thread: Option<JoinHandle<io::Result<Summary>>>,
 }
@@ -115,6 +116,11 @@ impl Running {
     /// The address the server listens on (with the real port if it asked for 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the server listens: a TCP address or a Unix socket path.
+    pub fn endpoint(&self) -> &super::Endpoint {
+        &self.endpoint
     }
 
     /// A remote control for the server.

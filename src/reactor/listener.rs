@@ -20,9 +20,12 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 
-use mio::net::{TcpListener, TcpStream};
-use socket2::{Domain, Socket, Type};
+use mio::net::{TcpListener, UnixListener};
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use super::stream::{Listener, Peer, SocketFile, Stream};
 
 /// Create a non-blocking listener bound to `addr` with the given backlog.
 ///
@@ -92,6 +95,41 @@ fn bind_reuse_port(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpLi
     Ok(socket.into())
 }
 
+/// Create a non-blocking Unix domain stream listener at `path`.
+///
+/// A socket file left by a server that is gone (it crashed, or was killed) would
+/// make `bind` fail with `AddrInUse` forever. So when the path is taken, connect to
+/// it: refused (`ECONNREFUSED`: a socket file nobody listens on) means stale, and it
+/// is replaced; anything else (a live server, or a path that is not a socket at all)
+/// is left alone and the `AddrInUse` stands. The file is removed on a clean exit
+/// (see [`SocketFile`]).
+pub fn bind_unix(path: &Path, backlog: i32) -> io::Result<Listener> {
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    let addr = SockAddr::unix(path)?;
+    match socket.bind(&addr) {
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse && is_stale_socket(path) => {
+            log::info!("replacing the stale socket file {}", path.display());
+            std::fs::remove_file(path)?;
+            socket.bind(&addr)?;
+        }
+        result => result?,
+    }
+    let file = SocketFile::new(path)?; // from here on, a failure removes the file
+    socket.listen(backlog)?;
+    let listener = UnixListener::from_std(socket.into());
+    Ok(Listener::Unix(listener, Some(file)))
+}
+
+/// A socket file that refuses connections: nobody listens on it any more.
+fn is_stale_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let is_socket = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket());
+    is_socket
+        && std::os::unix::net::UnixStream::connect(path)
+            .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)
+}
+
 /// Ask the kernel to hold new connections until their first data arrives, for at
 /// most about `secs` seconds (rounded up to its SYN-ACK retransmission schedule).
 /// Linux only; elsewhere it fails with [`io::ErrorKind::Unsupported`].
@@ -132,7 +170,7 @@ pub fn defer_accept(_listener: &TcpListener, _secs: u32) -> io::Result<()> {
 #[derive(Debug)]
 pub enum Accepted {
     /// A new connection.
-    Stream(TcpStream, SocketAddr),
+    Stream(Stream, Peer),
     /// No connection is waiting.
     Drained,
     /// Out of file descriptors or kernel memory: back off, then retry.
@@ -142,7 +180,7 @@ pub enum Accepted {
 }
 
 /// Accept one connection and classify the result.
-pub fn accept(listener: &TcpListener) -> Accepted {
+pub fn accept(listener: &Listener) -> Accepted {
     match listener.accept() {
         Ok((stream, peer)) => Accepted::Stream(stream, peer),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Accepted::Drained,
@@ -163,6 +201,10 @@ fn is_exhaustion(error: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tcp(addr: &str) -> Listener {
+        Listener::Tcp(bind(addr.parse().unwrap(), 16).unwrap())
+    }
 
     #[test]
     fn a_taken_port_is_addr_in_use() {
@@ -191,9 +233,12 @@ mod tests {
 
     #[test]
     fn an_empty_queue_is_drained_and_a_client_is_accepted() {
-        let listener = bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        let listener = tcp("127.0.0.1:0");
+        let Ok(super::super::stream::Endpoint::Tcp(addr)) = listener.endpoint() else {
+            panic!("not TCP");
+        };
         assert!(matches!(accept(&listener), Accepted::Drained));
-        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let _client = std::net::TcpStream::connect(addr).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             match accept(&listener) {
@@ -214,6 +259,7 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
         defer_accept(&listener, 1).unwrap();
         let addr = listener.local_addr().unwrap();
+        let listener = Listener::Tcp(listener);
         let _silent = std::net::TcpStream::connect(addr).unwrap();
         std::thread::sleep(Duration::from_millis(200));
         assert!(
@@ -248,5 +294,38 @@ mod tests {
         assert!(!is_exhaustion(&io::Error::from_raw_os_error(
             libc::ECONNABORTED
         )));
+    }
+}
+
+#[cfg(test)]
+mod unix_tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("hello-reactor-{}-{name}.sock", std::process::id()))
+    }
+
+    #[test]
+    fn a_stale_socket_file_is_replaced_and_a_live_one_is_addr_in_use() {
+        let path = temp_path("stale");
+        let _ = std::fs::remove_file(&path);
+        // A socket file nobody listens on: bound, then its listener forgotten.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists());
+        let live = bind_unix(&path, 16).expect("a stale socket file is replaced");
+        let err = bind_unix(&path, 16).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        drop(live);
+        assert!(!path.exists(), "the socket file outlived its listener");
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_socket_is_left_alone() {
+        let path = temp_path("plain");
+        std::fs::write(&path, b"not a socket").unwrap();
+        let err = bind_unix(&path, 16).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a socket");
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -21,7 +21,9 @@
 //! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
 //! `ticker.rs` (the coarse timer and the stats line), `driver.rs` (one connection's
 //! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
-//! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads).
+//! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads),
+//! `stream.rs` (TCP or Unix socket), `metrics.rs` (counters and the Prometheus
+//! text), `scrape.rs` (the metrics listener, `METRICS` and scrape tokens).
 //!
 //! Ordering decisions, each with its reason:
 //! - **The clocks are read once per turn**, after `poll` returns: the monotonic clock
@@ -63,21 +65,29 @@ mod drain;
 pub mod driver;
 mod handle;
 pub mod listener;
+pub mod metrics;
+mod scrape;
+pub mod stream;
 mod ticker;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
 pub use driver::{Connection, Next, Readiness};
 pub use handle::{Running, ServerHandle, Snapshot};
+pub use stream::Endpoint;
 
 use accept::Acceptor;
 use context::LoopData;
 use drain::Drain;
 use handle::Control;
+pub use scrape::MetricsSlot;
+use scrape::{MetricsLinks, SCRAPE_BASE, Scrapes};
+use stream::Listener;
 use ticker::Ticker;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
+const METRICS: Token = Token(usize::MAX - 2);
 
 /// A reactor with its listener, ready to [`run`](Server::run) or [`spawn`](Server::spawn).
 pub struct Server {
@@ -89,6 +99,10 @@ pub struct Server {
     accept: Acceptor,
     drain: Drain,
     ticker: Ticker,
+    /// The metrics listener and its scrapes, with `--metrics-bind`.
+    scrapes: Option<Scrapes>,
+    /// Metrics to publish for, or gather from, other reactors.
+    metrics: MetricsLinks,
     /// Connections whose budget ran out last turn, and `LISTENER` if accepting did.
     deferred: Vec<Token>,
     /// Scratch list of keys to call after a pass over the slab.
@@ -96,9 +110,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Bind `config.bind` and prepare the loop. Fails if the address cannot be bound.
+    /// Bind `config.unix` if set, else `config.bind`, and prepare the loop. Fails if
+    /// the address cannot be bound.
     pub fn bind(config: Config) -> io::Result<Server> {
-        let listener = listener::bind(config.bind, config.backlog)?;
+        let listener = match &config.unix {
+            Some(path) => listener::bind_unix(path, config.backlog)?,
+            None => Listener::Tcp(listener::bind(config.bind, config.backlog)?),
+        };
         Server::from_mio(listener, &config)
     }
 
@@ -106,27 +124,45 @@ impl Server {
     /// workers, or bound by the caller). It is made non-blocking here.
     pub fn from_listener(listener: std::net::TcpListener, config: &Config) -> io::Result<Server> {
         listener.set_nonblocking(true)?;
-        Server::from_mio(mio::net::TcpListener::from_std(listener), config)
+        let listener = mio::net::TcpListener::from_std(listener);
+        Server::from_mio(Listener::Tcp(listener), config)
     }
 
-    fn from_mio(mut listener: mio::net::TcpListener, config: &Config) -> io::Result<Server> {
+    /// Serve an already-bound Unix domain listening socket. Its file is left in
+    /// place when the server stops: whoever bound it owns it.
+    pub fn from_unix_listener(
+        listener: std::os::unix::net::UnixListener,
+        config: &Config,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let listener = mio::net::UnixListener::from_std(listener);
+        Server::from_mio(Listener::Unix(listener, None), config)
+    }
+
+    fn from_mio(mut listener: Listener, config: &Config) -> io::Result<Server> {
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let data = LoopData::new(config);
-        Ok(Server {
+        let mut server = Server {
             poll,
             connections: Slab::new(),
             accept: Acceptor::new(listener, config)?,
             drain: Drain::new(config.shutdown_timeout),
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
+            scrapes: None,
+            metrics: MetricsLinks::default(),
             data,
             clock: Clock::start(),
             control: Arc::new(Control::new(waker)),
             deferred: Vec::new(),
             scratch: Vec::new(),
-        })
+        };
+        if let Some(addr) = config.metrics_bind {
+            server.serve_metrics(addr)?;
+        }
+        Ok(server)
     }
 
     /// Name this reactor's connections `w{n} conn {key}` in logs: it is worker `n`
@@ -136,9 +172,18 @@ impl Server {
         self.data.worker = Some(n);
     }
 
-    /// The address actually bound.
+    /// The TCP address actually bound; for a Unix socket, the unspecified address
+    /// `0.0.0.0:0` (see [`Server::endpoint`]).
     pub fn local_addr(&self) -> SocketAddr {
-        self.accept.local_addr
+        match self.accept.endpoint {
+            Endpoint::Tcp(addr) => addr,
+            Endpoint::Unix(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        }
+    }
+
+    /// Where the server listens: a TCP address or a Unix socket path.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.accept.endpoint
     }
 
     /// The most connections this reactor keeps open at once.
@@ -156,12 +201,14 @@ impl Server {
     /// Run the loop on a new thread named `name`.
     pub fn spawn_named(self, name: String) -> io::Result<Running> {
         let addr = self.local_addr();
+        let endpoint = self.endpoint().clone();
         let handle = self.handle();
         let thread = std::thread::Builder::new()
             .name(name)
             .spawn(move || self.run())?;
         Ok(Running {
             addr,
+            endpoint,
             handle,
             thread: Some(thread),
         })
@@ -179,7 +226,7 @@ impl Server {
             self.data.report_level(),
             "{}listening on {}, up to {} connections",
             self.data.worker_prefix(),
-            self.local_addr(),
+            self.endpoint(),
             self.max_connections()
         );
         while !self.finished() {
@@ -199,6 +246,8 @@ impl Server {
                         self.accept_some();
                     }
                     WAKER => self.on_wake(),
+                    METRICS => self.accept_scrapes(),
+                    token if token.0 >= SCRAPE_BASE => self.scrape_ready(token),
                     token => {
                         let error = event.is_error();
                         let readiness = Readiness {
@@ -213,6 +262,8 @@ impl Server {
             self.run_deferred();
             self.after_turn();
         }
+        self.cut_off_the_rest();
+        self.publish_metrics();
         let summary = self.data.stats.summary();
         log!(
             self.data.report_level(),
@@ -233,10 +284,12 @@ impl Server {
             return Some(Duration::ZERO);
         }
         let timers = [
-            (!self.connections.is_empty()).then_some(self.ticker.next_tick),
+            (!self.connections.is_empty() || self.metrics.publishes())
+                .then_some(self.ticker.next_tick),
             self.accept.paused_until,
             self.drain.deadline,
             self.ticker.next_stats,
+            self.scrapes.as_ref().and_then(Scrapes::next_deadline),
         ];
         let wake_at = timers.into_iter().flatten().min()?;
         Some(Duration::from_millis(
@@ -282,7 +335,8 @@ impl Server {
     }
 
     fn close(&mut self, key: usize) {
-        if self.connections.try_remove(key).is_some() {
+        if let Some(conn) = self.connections.try_remove(key) {
+            self.data.io.close(conn.close_reason());
             debug!(
                 "{}: closed ({} open)",
                 self.data.id(key),

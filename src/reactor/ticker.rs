@@ -47,6 +47,8 @@ impl Server {
         if now >= self.ticker.next_tick {
             self.ticker.next_tick = now + self.ticker.tick_ms;
             self.expire_deadlines();
+            self.expire_scrapes();
+            self.publish_metrics();
         }
         if self.ticker.next_stats.is_some_and(|at| now >= at) {
             self.log_stats();

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -227,15 +227,20 @@ pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hello-reactor"))
 }
 
-/// Read the `Serving HTTP on ...` line and return its address.
-pub fn first_line_addr(child: &mut Child) -> SocketAddr {
+/// Read one line of a child's piped stdout, byte by byte (nothing is read past it).
+pub fn stdout_line(child: &mut Child) -> String {
     let stdout = child.stdout.as_mut().unwrap();
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
         line.push(byte[0]);
     }
-    let line = String::from_utf8(line).unwrap();
+    String::from_utf8(line).unwrap()
+}
+
+/// Read the `Serving HTTP on ...` line and return its address.
+pub fn first_line_addr(child: &mut Child) -> SocketAddr {
+    let line = stdout_line(child);
     let addr = line
         .strip_prefix("Serving HTTP on ")
         .and_then(|rest| rest.strip_suffix(" ..."))
@@ -288,6 +293,14 @@ pub fn tool_available(name: &str) -> bool {
         );
     }
     found
+}
+
+/// A path for a test's socket or file under the temporary directory, unique to
+/// this process and `name`, with nothing at it yet.
+pub fn temp_path(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("hello-reactor-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 /// How long a process asked to exit may take before a test fails.
@@ -397,4 +410,104 @@ pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .count()
+}
+
+/// Run `command` to completion, killing it (and failing) after `within`.
+pub fn run_bounded(command: &mut Command, within: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + within;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Any program run for a test (the server with its own `--bind`, or a wrapper
+/// such as `systemd-socket-activate`): stdout is read line by line on demand,
+/// stderr is drained on a thread, and the process is killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Daemon {
+    /// Start `command` with piped stdout and stderr, `RUST_LOG=info`.
+    pub fn start(mut command: Command) -> Daemon {
+        command
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        Daemon {
+            child,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// The next line of stdout.
+    pub fn line(&mut self) -> String {
+        stdout_line(&mut self.child)
+    }
+
+    /// Send a signal (`"TERM"`, `"INT"`, ...).
+    pub fn signal(&self, name: &str) {
+        signal(&self.child, name);
+    }
+
+    /// Wait for the exit (it must come within `within`): the status and all of stderr.
+    pub fn wait(&mut self, within: Duration) -> (ExitStatus, String) {
+        let status = wait_exit(&mut self.child, within);
+        let stderr = self.stderr.take().expect("waited once").join().unwrap();
+        (status, stderr)
+    }
+
+    /// SIGTERM, then [`Daemon::wait`] up to [`PROMPTLY`].
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        self.signal("TERM");
+        self.wait(PROMPTLY)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -8,6 +8,7 @@ use log::trace;
 use super::Connection;
 use crate::protocol::Stop;
 use crate::reactor::context::Context;
+use crate::reactor::metrics::CloseReason;
 
 impl Connection {
     /// One `read` into the shared buffer, and everything that can be answered from it.
@@ -25,6 +26,7 @@ impl Connection {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         };
+        cx.io.bytes_received += n as u64;
         self.readable = self.more_input_after_read(n, cx.read_buf.len());
         trace!("{}: read {n} bytes", cx.core.id);
         let data = std::mem::take(&mut cx.read_buf);
@@ -35,6 +37,7 @@ impl Connection {
 
     fn on_eof(&mut self, cx: &mut Context<'_>) {
         self.readable = false;
+        self.note_close(CloseReason::Peer);
         // An incomplete head or body can never complete now.
         if let Some(spill) = self.spill.as_mut() {
             spill.input = Vec::new();

@@ -11,11 +11,11 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 
 use log::trace;
-use mio::net::TcpStream;
 
 use super::{Connection, Next, READS_PER_TURN};
 use crate::protocol::Want;
 use crate::reactor::context::Context;
+use crate::reactor::stream::Stream;
 
 impl Connection {
     /// Write the output batch; what the socket does not take goes to the spill.
@@ -37,6 +37,7 @@ impl Connection {
                 &mut self.writable,
             )
         };
+        cx.io.bytes_sent += written as u64;
         let out = cx.core.out.as_slice();
         let all = written == out.len();
         if !all && result.is_ok() {
@@ -85,6 +86,7 @@ impl Connection {
             &mut spill.written,
             &mut self.writable,
         )?;
+        cx.io.bytes_sent += (spill.written - before) as u64;
         if spill.written > before {
             trace!("{}: flushed {} bytes", cx.core.id, spill.written - before);
             self.core.write_progress(&mut cx.core);
@@ -118,7 +120,10 @@ impl Connection {
             }
             match self.stream.read(cx.read_buf) {
                 Ok(0) => return Next::Close,
-                Ok(n) => self.readable = self.more_input_after_read(n, cx.read_buf.len()),
+                Ok(n) => {
+                    cx.io.bytes_received += n as u64;
+                    self.readable = self.more_input_after_read(n, cx.read_buf.len());
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Next::Close,
@@ -131,7 +136,7 @@ impl Connection {
 /// Write `buf[*written..]` until done or the socket is full. A short write means the
 /// send buffer is full; the kernel will raise a writable edge when it drains.
 fn write_some(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &[u8],
     written: &mut usize,
     writable: &mut bool,
