@@ -46,7 +46,7 @@
 //! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
 //! | socket activation (`LISTEN_FDS`) | [`process::activation`] |
 //! | metrics: increments on the loop's thread, rendered when scraped, summable | [`reactor::metrics`], `reactor/scrape.rs` |
-//! | every limit and its flag | [`config`], `docs/limits.md` |
+//! | every limit and its flag, each default written once | [`config`], [`process::cli`], `docs/limits.md` |
 //!
 //! `docs/architecture.md` draws the layers, and `docs/walkthrough.md` shows each
 //! rule at a terminal.
@@ -99,7 +99,8 @@ pub mod process;
 pub mod protocol;
 pub mod reactor;
 
-pub use config::{Cli, Config, ListenerMode};
+pub use config::{Config, ListenerMode};
 pub use process::Workers;
+pub use process::cli::Cli;
 pub use protocol::stats::Summary;
 pub use reactor::{Endpoint, MetricsSlot, Running, Server, ServerHandle, Snapshot};

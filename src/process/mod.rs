@@ -16,6 +16,7 @@ use crate::config::Config;
 
 pub mod activation;
 pub mod affinity;
+pub mod cli;
 pub mod fdlimit;
 mod listen;
 mod signals;

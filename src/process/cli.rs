@@ -1,0 +1,295 @@
+//! The command line: every flag, its default and its check, and the [`Config`] it
+//! becomes.
+//!
+//! The defaults are written here once: [`Config::default`] is what an empty
+//! command line gives. A value from the command line is checked as strictly as one
+//! from the network (a header value with a CR is refused here as it would be in a
+//! request), and a bad flag exits 2 with a usage line.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
+
+use crate::config::{Config, ListenerMode};
+use crate::protocol::Status;
+use crate::protocol::response::{check_field_value, check_header};
+
+/// The defaults: an empty command line.
+pub(crate) fn defaults() -> Config {
+    Cli::try_parse_from(["hello-reactor"])
+        .map_err(|e| e.to_string())
+        .and_then(Cli::into_config)
+        .unwrap_or_else(|e| unreachable!("the default flags are valid: {e}"))
+}
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hello-reactor",
+    version,
+    about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
+)]
+pub struct Cli {
+    /// Address to listen on: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (port 0 picks a free port) or `unix:PATH`
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
+    pub bind: Bind,
+    /// Body of every response
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "Hello, World!",
+        conflicts_with = "body_file"
+    )]
+    pub body: String,
+    /// Read the body of every response from this file
+    #[arg(long, value_name = "PATH")]
+    pub body_file: Option<PathBuf>,
+    /// Content-Type of the response
+    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8", value_parser = parse_content_type)]
+    pub content_type: String,
+    /// Status of every answer, 200-599, sent with its standard reason phrase
+    /// (204 and 304 without body or Content-Length)
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
+    pub status: u16,
+    /// Add a header field to every answer (repeatable); not Content-Length,
+    /// Transfer-Encoding, Connection, Date, Server or Content-Type
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Most connections open at once [default: the raised fd limit less a reserve]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Listen backlog
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(i32).range(1..))]
+    pub backlog: i32,
+    /// Seconds the kernel may hold a new connection until its first bytes arrive
+    /// (Linux TCP_DEFER_ACCEPT; 0 = off)
+    #[arg(long, value_name = "SECS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub defer_accept: u32,
+    /// Largest request head in bytes (larger: 431, or 414 for the request line)
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(64..=(1 << 30)))]
+    pub max_request_head: u64,
+    /// Largest request body in bytes (larger: 413)
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_body: u64,
+    /// Seconds from a request's first byte to its complete head
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    pub header_timeout: Duration,
+    /// Seconds an idle persistent connection is kept open
+    #[arg(long, value_name = "SECS", default_value = "75", value_parser = parse_secs)]
+    pub keep_alive_timeout: Duration,
+    /// Seconds without request-body progress before closing
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    pub body_timeout: Duration,
+    /// Seconds without the client accepting a byte of output before closing
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    pub write_timeout: Duration,
+    /// Seconds to keep draining input after an error response (lingering close)
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub linger_timeout: Duration,
+    /// Seconds a graceful shutdown (SIGTERM, SIGINT) waits for in-flight requests
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub shutdown_timeout: Duration,
+    /// Log requests/s, open connections and errors every SECS seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub stats_interval: Option<Duration>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (a second listener)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    // --- Workers (issue #11).
+    /// Reactor threads, each serving its own connections: a number, or `auto` for
+    /// one per CPU this process may run on
+    #[arg(long, value_name = "N|auto", default_value = "1", value_parser = parse_workers)]
+    pub workers: usize,
+    /// With several workers: `per-worker` sockets (SO_REUSEPORT, Linux) or one `shared` socket
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ListenerMode::default())]
+    pub listener: ListenerMode,
+    /// Pin worker i to the i-th CPU this process may run on (Linux)
+    #[arg(long)]
+    pub pin_workers: bool,
+}
+
+/// Most workers accepted: more threads than this is a typo, not a machine.
+const MAX_WORKERS: usize = 1024;
+
+/// Parse `--workers`: `auto` (the CPUs this process may run on) or 1 to 1024.
+fn parse_workers(text: &str) -> Result<usize, String> {
+    if text == "auto" {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    }
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "`{text}` is out of range (1 to {MAX_WORKERS}, or auto)"
+        )),
+        Err(_) => Err(format!("`{text}` is not a number of workers or `auto`")),
+    }
+}
+
+/// Longest timeout accepted: a day. Longer is a typo, not a policy.
+const MAX_SECS: f64 = 86_400.0;
+
+/// Parse seconds, fractions allowed (`0.5`), between 1 ms and a day.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(0.001..=MAX_SECS).contains(&secs) {
+        return Err(format!(
+            "`{text}` is out of range (0.001 to {MAX_SECS} seconds)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The forms `--bind` takes, for its error message.
+const BIND_FORMS: &str = "expected IP:PORT, [IPv6]:PORT, HOST:PORT or unix:PATH, \
+                          e.g. 127.0.0.1:8888, [::1]:8888, localhost:8888 or unix:/tmp/hello.sock";
+
+/// A parsed `--bind`: a TCP address (and, for a host name, how it was
+/// resolved), or `unix:PATH` for a Unix domain socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// `IP:PORT` or `HOST:PORT`.
+    Tcp {
+        /// The address (the first one a host name resolved to).
+        addr: SocketAddr,
+        /// For a host name: `localhost:8888 resolved to 127.0.0.1:8888 (of ...)`.
+        resolution: Option<String>,
+    },
+    /// `unix:PATH`.
+    Unix(PathBuf),
+}
+
+/// `--bind`: `unix:PATH`, a socket address, or a host name and port resolved now
+/// (the first address is used, as a client would; the choice is logged at
+/// startup, since `localhost` may be `::1` on one machine and `127.0.0.1` on the
+/// next).
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    match text.strip_prefix("unix:") {
+        Some("") => return Err("`unix:` needs a path, as in unix:/run/hello-reactor.sock".into()),
+        Some(path) => return Ok(Bind::Unix(PathBuf::from(path))),
+        None => {}
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(Bind::Tcp {
+            addr,
+            resolution: None,
+        });
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("`{text}` is not an address to listen on ({e}); {BIND_FORMS}"))?
+        .collect();
+    let Some(&addr) = addrs.first() else {
+        return Err(format!("`{text}` resolved to no address; {BIND_FORMS}"));
+    };
+    let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    Ok(Bind::Tcp {
+        addr,
+        resolution: Some(format!(
+            "--bind {text} resolved to {addr} (first of: {})",
+            all.join(", ")
+        )),
+    })
+}
+
+/// `--header 'Name: value'`: a token, a colon, a field value (whitespace around
+/// it is dropped, as a server drops it from a request's field line); not one
+/// of the fields the server writes itself.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "`{}` is not a header: expected 'Name: value'",
+            text.escape_debug()
+        ));
+    };
+    let value = value.trim_matches([' ', '\t']);
+    check_header(name, value)?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `--content-type`: a non-empty field value.
+fn parse_content_type(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the content type cannot be empty".to_string());
+    }
+    check_field_value(text)?;
+    Ok(text.to_string())
+}
+
+impl Cli {
+    /// Parse the process arguments into a [`Config`]; on a bad flag print the error and
+    /// a usage line and exit with status 2 (clap's convention).
+    ///
+    /// clap prints the usage line only for some errors; a value its parsers refuse
+    /// (`--status 99`, `--bind nope`) gets one too, so that every bad flag is
+    /// answered alike.
+    pub fn parse_config() -> Config {
+        let cli = Cli::try_parse().unwrap_or_else(|mut error| {
+            if matches!(
+                error.kind(),
+                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+            ) {
+                let usage = Cli::command().render_usage();
+                error.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+            }
+            error.exit()
+        });
+        cli.into_config().unwrap_or_else(|message| {
+            Cli::command()
+                .error(ErrorKind::ValueValidation, message)
+                .exit()
+        })
+    }
+
+    /// Turn parsed flags into a [`Config`], reading `--body-file` if given.
+    pub fn into_config(self) -> Result<Config, String> {
+        let body = match &self.body_file {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| format!("cannot read --body-file {}: {e}", path.display()))?,
+            None => self.body.into_bytes(),
+        };
+        let max_connections = self
+            .max_connections
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let (bind, bind_resolution, unix) = match self.bind {
+            Bind::Tcp { addr, resolution } => (addr, resolution, None),
+            // `bind` is not used with a Unix socket.
+            Bind::Unix(path) => (SocketAddr::from(([0, 0, 0, 0], 0)), None, Some(path)),
+        };
+        Ok(Config {
+            bind,
+            bind_resolution,
+            unix,
+            body,
+            content_type: self.content_type,
+            status: Status::new(self.status)
+                .ok_or_else(|| format!("--status {} is not in 200..=599", self.status))?,
+            headers: self.headers,
+            max_connections,
+            backlog: self.backlog,
+            defer_accept: self.defer_accept,
+            max_request_head: usize::try_from(self.max_request_head).unwrap_or(usize::MAX),
+            max_body: self.max_body,
+            header_timeout: self.header_timeout,
+            keep_alive_timeout: self.keep_alive_timeout,
+            body_timeout: self.body_timeout,
+            write_timeout: self.write_timeout,
+            linger_timeout: self.linger_timeout,
+            shutdown_timeout: self.shutdown_timeout,
+            stats_interval: self.stats_interval,
+            metrics_bind: self.metrics_bind,
+            // Workers (issue #11).
+            workers: self.workers,
+            listener: self.listener,
+            pin_workers: self.pin_workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
