@@ -11,6 +11,10 @@ use super::response::Responses;
 use super::stats::Stats;
 use super::{Batch, Conn, ConnId, Cx, Stop, Timeouts};
 
+/// The wall clock every fixture's `Date` shows, in seconds since 1970:
+/// Tue, 01 Dec 2026 00:00:00 GMT.
+pub const FIXED_DATE_SECS: u64 = 1_796_083_200;
+
 /// One connection's core and everything it borrows, owned by the test.
 pub struct Fixture {
     /// The core under test.
@@ -51,6 +55,10 @@ impl Fixture {
             write: ms(config.write_timeout),
             linger: ms(config.linger_timeout),
         };
+        let mut responses = Responses::for_config(&config);
+        // A fixed `Date`, so two fixtures made a second apart answer alike.
+        responses
+            .refresh_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS));
         Fixture {
             conn: Conn::new(0, &timeouts),
             now: 0,
@@ -60,7 +68,7 @@ impl Fixture {
                 max_head: config.max_request_head,
                 max_body: config.max_body,
             },
-            responses: Responses::for_config(&config),
+            responses,
             stats: Stats::default(),
             memo: HeadMemo::new(),
             pending: Vec::new(),
