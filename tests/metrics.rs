@@ -13,7 +13,14 @@ use common::{Daemon, GET, IO_TIMEOUT, Reader, Serving, connect, stdout_line, tem
 /// The binary with a metrics listener: the server and the metrics address from the
 /// second stdout line.
 fn serve_with_metrics() -> (Serving, SocketAddr) {
-    let mut server = Serving::start(&["--metrics-bind", "127.0.0.1:0"], Some("info"));
+    serve_with_metrics_and(&[])
+}
+
+/// As [`serve_with_metrics`], with more flags.
+fn serve_with_metrics_and(args: &[&str]) -> (Serving, SocketAddr) {
+    let mut all = vec!["--metrics-bind", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut server = Serving::start(&all, Some("info"));
     let line = stdout_line(&mut server.child);
     let addr = line
         .strip_prefix("Metrics on http://")
@@ -350,4 +357,41 @@ fn a_taken_metrics_port_fails_with_one_line_naming_it() {
         stderr.contains(&format!("cannot listen on {addr} (--metrics-bind)")),
         "{stderr}"
     );
+}
+
+/// With `--workers 4`, the first worker serves the metrics port and the others
+/// publish to it at each tick: a scrape adds up every worker's requests.
+#[test]
+fn metrics_add_up_every_worker() {
+    let (server, metrics) = serve_with_metrics_and(&["--workers", "4"]);
+    let sent = 200;
+    for _ in 0..sent {
+        let response = fetch(
+            server.addr,
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    }
+    // Other workers' counts reach the scrape within a tick (at most a second).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        last = scrape(metrics);
+        if sample(&last, "hello_reactor_requests_total") == sent {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        sample(&last, "hello_reactor_requests_total"),
+        sent,
+        "{last}"
+    );
+    assert_eq!(
+        sample(&last, "hello_reactor_connections_accepted_total"),
+        sent,
+        "{last}"
+    );
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
 }
