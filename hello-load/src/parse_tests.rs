@@ -1,10 +1,5 @@
-//! Checks of the response framer, run by the smoke run.
-//!
-//! The bench has `harness = false`, so `#[test]` functions in it would never run.
-//! Instead these are plain functions that the bench calls when started with no
-//! arguments, which is how `cargo test --benches` / `--all-targets` starts it: the
-//! framer is then checked on every test run, before the short load against the
-//! in-process server.
+//! Checks of the response framer (`cargo test`); each returns its first failure
+//! as a message, so a failing case says what it was fed.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -14,8 +9,8 @@ use crate::parse::{MAX_HEAD, ParseError, ResponseParser};
 
 const FLOOR: &[u8] = b"HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
 
-/// Run every check; the first failure as a message.
-pub fn run() -> Result<(), String> {
+#[test]
+fn framer() -> Result<(), String> {
     many_responses_in_one_read()?;
     rejects_what_it_cannot_frame()?;
     splits_do_not_matter()

@@ -85,6 +85,7 @@ impl ResponseParser {
     }
 
     /// True between responses: no partial head or body pending.
+    #[cfg(test)]
     pub fn is_idle(&self) -> bool {
         self.partial.is_empty() && self.body_left == 0
     }
