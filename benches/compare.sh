@@ -114,8 +114,9 @@ if (($(ulimit -n) < 10100)); then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hello-compare.XXXXXX")
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) # what the run builds
 if [[ -z ${OUT:-} ]]; then
-    OUT=$ROOT/benches/results/$(date -u +%Y-%m-%d)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    OUT=$ROOT/benches/results/$(date -u +%Y-%m-%d)-$COMMIT
     base=$OUT
     for ((n = 2; ; n++)); do
         [[ -e $OUT ]] || break
@@ -601,7 +602,7 @@ ENV_LINE="$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; $(wrk -v
 if [[ " ${RUN_SERVERS[*]} " == *" nginx "* ]]; then
     ENV_LINE+=", $(nginx -v 2>&1 | sed 's/^nginx version: //')"
 fi
-ENV_LINE+="; server on CPU 0, wrk -t1 (or hello-load) on CPU 1; commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+ENV_LINE+="; server on CPU 0, wrk -t1 (or hello-load) on CPU 1; commit $COMMIT"
 printf '%s\nLOADS=%s SERVERS=%s DURATION=%s ROUNDS=%s RATE=%s\n' "$ENV_LINE" "$LOADS" "${RUN_SERVERS[*]}" \
     "$DURATION" "$ROUNDS" "$RATE" >"$OUT/env.txt"
 export DURATION ROUNDS IDLE_CONNS ENV_LINE RATE OUT
