@@ -175,6 +175,8 @@ def cpu_svg(folder, rate):
                 parts.append('<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#222"/>' % (
                     left + min(vals) * scale, left + max(vals) * scale, y + bar / 2, y + bar / 2))
                 parts.append(text(left + max(vals) * scale + 6, y + bar / 2 + 4, "%.2f" % m, 11))
+            else:
+                parts.append(text(left + 6, y + bar / 2 + 4, "%s: not run on this load" % server, 11, color="#777"))
             y += bar
         y += gap
     parts.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#999"/>' % (left, left, top - 4, y - gap + 4))
