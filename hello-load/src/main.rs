@@ -347,9 +347,7 @@ fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
             while cx.stats.timeline.len() < over {
                 cx.stats.close_second();
             }
-            let last = cx.stats.timeline.len() - 1;
-            plan.progress
-                .show(&report::progress(last, &cx.stats.timeline[last]));
+            plan.progress.show(&report::progress(cx.stats));
         }
         let mut wake = (start + SECOND * (over as u32 + 1)).min(deadline);
         if let Some(s) = schedule
@@ -386,9 +384,8 @@ fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
     drop(conns);
 
     if cx.stats.second_has_data() || cx.stats.timeline.is_empty() {
-        let s = cx.stats.close_second();
-        let last = cx.stats.timeline.len() - 1;
-        plan.progress.show(&report::progress(last, &s));
+        cx.stats.close_second();
+        plan.progress.show(&report::progress(cx.stats));
     }
     plan.progress.finish();
     let end = stats.last_response.unwrap_or(run_end).max(run_end);

@@ -125,7 +125,7 @@ impl Stats {
     }
 
     /// Close the second in progress: what happened since the last close.
-    pub fn close_second(&mut self) -> Second {
+    pub fn close_second(&mut self) {
         let s = Second {
             requests: self.responses - self.mark.0,
             p99_us: if self.second.is_empty() {
@@ -138,7 +138,6 @@ impl Stats {
         self.second.reset();
         self.mark = (self.responses, self.errors_total);
         self.timeline.push(s);
-        s
     }
 
     /// True if something happened since the last second was closed.
@@ -351,18 +350,30 @@ pub fn json_text(doc: &Value) -> String {
     format!("{{\n{}\n}}\n", lines.join(",\n"))
 }
 
-/// The progress line for one closed second.
-pub fn progress(second: usize, s: &Second) -> String {
-    format!(
-        "{:>4} s  {:>8} req/s  p99 {:>9}  errors {}",
-        second + 1,
-        si(s.requests as f64),
-        if s.requests == 0 {
+/// The progress line after a second has closed: that second's requests and p99,
+/// the p99 of the whole run so far, and the errors so far.
+pub fn progress(stats: &Stats) -> String {
+    let Some(last) = stats.timeline.last() else {
+        return String::new();
+    };
+    let p99 = |h: &Histogram<u64>, n: u64| {
+        if n == 0 || h.is_empty() {
             "-".to_string()
         } else {
-            us(s.p99_us)
+            us(h.value_at_quantile(0.99))
+        }
+    };
+    format!(
+        "{:>4} s  {:>8} req/s  p99 {:>9} (so far {})  errors {}",
+        stats.timeline.len(),
+        si(last.requests as f64),
+        if last.requests == 0 {
+            "-".to_string()
+        } else {
+            us(last.p99_us)
         },
-        s.errors
+        p99(&stats.latency, stats.responses),
+        stats.errors_total,
     )
 }
 
