@@ -221,12 +221,25 @@ fn main_with(args: &Args) -> Result<bool, String> {
         }
         None => {}
     }
-    if stats.responses == 0 {
-        println!("  FAILED: no responses at all");
-    }
     if let Some(path) = &args.json {
         let text = report::json_text(&report::json(&setup, &stats));
         std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    // A failed run also says so in one line on stderr, after the report.
+    if stats.responses == 0 {
+        eprintln!("hello-load: FAILED: no responses at all from {}", url.text);
+    } else if stats.errors_total() > 0 {
+        let kinds: Vec<String> = stats
+            .errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        eprintln!(
+            "hello-load: FAILED: {} errors ({}) in {} requests",
+            stats.errors_total(),
+            kinds.join(", "),
+            stats.responses
+        );
     }
     Ok(ok)
 }

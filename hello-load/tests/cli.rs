@@ -305,3 +305,25 @@ fn a_refused_target_is_one_line_and_a_failure() {
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_target_that_closes_every_connection_fails_in_one_line() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream); // accepted, then closed without an answer
+        }
+    });
+    let out = hello_load(&[&format!("http://{addr}/"), "-c", "3", "-d", "1", "-q"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("hello-load: FAILED: no responses at all"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Closed before or after the request arrived: EOF or a reset.
+    assert!(stdout.contains("3 requests lost in flight"), "{stdout}");
+}
