@@ -11,6 +11,9 @@
 #
 # Loads (each -d ${DURATION}s):
 #   ka100   keep-alive, 100 connections          wrk -t1 -c100
+#   hl-closed  the same with hello-load, closed loop: hello-load URL -c100 --json ...
+#   hl-open    hello-load, open loop at RATE req/s over 100 connections: latency
+#              timed from each request's intended send time (hello-load --rate)
 #   ka10k   keep-alive, 10,000 connections       wrk -t1 -c10000
 #   pipe16  pipelined x16, 256 connections       wrk -t1 -c256 -s pipeline.lua URL -- 16
 #   close   Connection: close, 50 connections    wrk -t1 -c50 -H 'Connection: close'
@@ -19,10 +22,22 @@
 #           held open; the server's VmRSS before and after, in bytes per connection
 #
 # Usage: benches/compare.sh            (from any directory)
+#
+# Results are kept, not deleted: every run writes into its own folder,
+# benches/results/<UTC date>-<commit>/ (-2, -3, ... if that exists already):
+# results.tsv (round, load, server, req/s, server CPU µs/req, errors, detail), idle.tsv,
+# report.md (the tables printed at the end), env.txt, each wrk's output, and each
+# hello-load run's JSON (<load>-<server>-r<round>.json, load hl-closed or hl-open: the
+# input of benches/plot.py).
+# Exit status: 0, or 1 if a server could not be built or did not start (the report is
+# still printed), or if a tool is missing.
+#
 # Environment:
 #   DURATION=5        seconds per wrk run
 #   ROUNDS=1          repeat everything; tables then show min–max over rounds
-#   LOADS="ka100 ka10k pipe16 close idle"   subset, in that order
+#   LOADS="ka100 ka10k pipe16 close idle"   subset, in that order; also hl-closed, hl-open
+#   RATE=20000        requests/s of the hl-open load
+#   OUT=benches/results/<date>-<commit>   where the results go
 #   SERVERS="hello-reactor nginx floor"     subset; add floor-hello for the floor sending
 #                     hello-reactor's exact 153-byte response (same syscalls as the
 #                     floor, hello-reactor's bytes): it separates what the longer
@@ -34,7 +49,8 @@
 # Needs wrk, nginx (nginx-light), gcc (for the floor), python3, taskset, cargo. As root
 # it installs wrk and nginx-light with apt-get when missing; otherwise it says what to
 # install and exits 1. A server that cannot be built or started is skipped with a
-# message. All servers and clients it started are stopped on exit.
+# message (and the exit status is 1). All servers and clients it started are stopped
+# on exit.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +62,8 @@ LOADS=${LOADS:-ka100 ka10k pipe16 close idle}
 SERVERS=${SERVERS:-hello-reactor nginx floor}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 HELLO_ARGS=${HELLO_ARGS:-}
+RATE=${RATE:-20000}
+FAILED=0 # set to 1 when a server could not be built or did not start
 
 log() { printf '%s\n' "$*" >&2; }
 die() {
@@ -56,8 +74,11 @@ die() {
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] || die "DURATION must be a whole number of seconds"
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -gt 0 ]] || die "ROUNDS must be a positive integer"
 [[ $IDLE_CONNS =~ ^[0-9]+$ && $IDLE_CONNS -gt 0 ]] || die "IDLE_CONNS must be a positive integer"
+[[ $RATE =~ ^[0-9]+$ && $RATE -gt 0 ]] || die "RATE must be a positive integer"
 for l in $LOADS; do
-    case $l in ka100 | ka10k | pipe16 | close | idle) ;; *) die "unknown load '$l' (ka100 ka10k pipe16 close idle)" ;; esac
+    case $l in ka100 | ka10k | pipe16 | close | idle | hl-closed | hl-open) ;;
+    *) die "unknown load '$l' (ka100 ka10k pipe16 close idle hl-closed hl-open)" ;;
+    esac
 done
 for s in $SERVERS; do
     case $s in hello-reactor | nginx | floor | floor-hello) ;; *) die "unknown server '$s' (hello-reactor nginx floor floor-hello)" ;; esac
@@ -93,6 +114,17 @@ if (($(ulimit -n) < 10100)); then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hello-compare.XXXXXX")
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) # what the run builds
+if [[ -z ${OUT:-} ]]; then
+    OUT=$ROOT/benches/results/$(date -u +%Y-%m-%d)-$COMMIT
+    base=$OUT
+    for ((n = 2; ; n++)); do
+        [[ -e $OUT ]] || break
+        OUT=$base-$n
+    done
+fi
+mkdir -p "$OUT"
+log "results go to $OUT"
 PIDS=()
 cleanup() {
     local pid
@@ -115,21 +147,30 @@ free_port() {
 # ---------------------------------------------------------------- servers
 declare -A AVAILABLE=() # server -> 1 if it can be run
 HELLO_BIN=
-prepare_hello() {
-    log "building hello-reactor (cargo build --release) ..."
+LOAD_BIN= # hello-load, for the hl-* loads
+BUILT=
+build_release() { # cargo build --release, once: hello-reactor and hello-load
+    [[ -z $BUILT ]] || return 0
+    BUILT=1
+    log "building hello-reactor and hello-load (cargo build --release) ..."
     if ! cargo build --release >"$TMP/hello-build.log" 2>&1; then
-        log "SKIPPING hello-reactor: 'cargo build --release' failed:"
+        log "'cargo build --release' failed:"
         tail -n 15 "$TMP/hello-build.log" | sed 's/^/    /' >&2
-        return
+        return 0
     fi
     local target_dir
     target_dir=$(cargo metadata --format-version 1 --no-deps |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-    HELLO_BIN=$target_dir/release/hello-reactor
-    [[ -x $HELLO_BIN ]] || {
-        log "SKIPPING hello-reactor: no binary at $HELLO_BIN"
+    if [[ -x $target_dir/release/hello-reactor ]]; then HELLO_BIN=$target_dir/release/hello-reactor; fi
+    if [[ -x $target_dir/release/hello-load ]]; then LOAD_BIN=$target_dir/release/hello-load; fi
+}
+prepare_hello() {
+    build_release
+    if [[ -z $HELLO_BIN ]]; then
+        log "SKIPPING hello-reactor: no release binary"
+        FAILED=1
         return
-    }
+    fi
     AVAILABLE[hello-reactor]=1
 }
 
@@ -181,11 +222,13 @@ compile_floor() {
     local name=$1 source=$2
     if ! command -v gcc >/dev/null; then
         log "SKIPPING $name: gcc not found (apt-get install gcc)"
+        FAILED=1
         return 1
     fi
     if ! gcc -O2 -D_GNU_SOURCE -o "$TMP/$name" "$source" 2>"$TMP/$name-build.log"; then
         log "SKIPPING $name: gcc failed:"
         sed 's/^/    /' "$TMP/$name-build.log" >&2
+        FAILED=1
         return 1
     fi
     AVAILABLE[$name]=1
@@ -195,6 +238,7 @@ FLOOR_BIN=$TMP/floor
 prepare_floor() {
     if [[ ! -f $SHARED/floor.c ]]; then
         log "SKIPPING floor: $SHARED/floor.c not found"
+        FAILED=1
         return
     fi
     compile_floor floor "$SHARED/floor.c" || true
@@ -206,6 +250,7 @@ FLOOR_HELLO_BIN=$TMP/floor-hello
 prepare_floor_hello() {
     if [[ ! -f $SHARED/floor.c ]]; then
         log "SKIPPING floor-hello: $SHARED/floor.c not found"
+        FAILED=1
         return
     fi
     # sed would turn the literal's \r\n escapes into bytes: double its backslashes.
@@ -213,6 +258,7 @@ prepare_floor_hello() {
         "$SHARED/floor.c" >"$TMP/floor-hello.c"
     if ! grep -q 'Server: hello-reactor' "$TMP/floor-hello.c"; then
         log "SKIPPING floor-hello: floor.c has no 'static const char RESP[] = ...' line to replace"
+        FAILED=1
         return
     fi
     compile_floor floor-hello "$TMP/floor-hello.c" || true
@@ -384,13 +430,13 @@ print("READY %d %d %s" % (len(held), failed, (first_error or "-").replace(" ", "
 time.sleep(300)  # bounded: the script kills us long before
 EOF
 
-RESULTS=$TMP/results.tsv # round load server req/s cpu_us_per_req errors detail
-IDLE=$TMP/idle.tsv       # round server rss_before_kb rss_after_kb held failed detail
+RESULTS=$OUT/results.tsv # round load server req/s cpu_us_per_req errors detail
+IDLE=$OUT/idle.tsv       # round server rss_before_kb rss_after_kb held failed detail
 : >"$RESULTS"
 : >"$IDLE"
 
 run_wrk() { # round load server port
-    local round=$1 load=$2 name=$3 port=$4 out=$TMP/wrk-$2-$3-$1.txt
+    local round=$1 load=$2 name=$3 port=$4 out=$OUT/wrk-$2-$3-r$1.txt
     local url=http://127.0.0.1:$port/
     local -a args
     case $load in
@@ -434,8 +480,44 @@ run_wrk() { # round load server port
     log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
 }
 
+run_hello_load() { # round load server port: hello-load on CPU 1, its JSON kept in $OUT
+    local round=$1 load=$2 name=$3 port=$4
+    local json=$OUT/$2-$3-r$1.json out=$OUT/$2-$3-r$1.txt
+    local -a args=("http://127.0.0.1:$port/" -c100 -d"$DURATION" -q --json "$json")
+    if [[ $load == hl-open ]]; then args+=(--rate "$RATE"); fi
+    local t0 t1
+    t0=$(cpu_ticks "$SERVER_PID")
+    taskset -c 1 "$LOAD_BIN" "${args[@]}" >"$out" 2>&1 || true
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        log "  $load $name: SERVER DIED during the run"
+        printf '%s\t%s\t%s\t0\t-\t1\tserver_died\n' "$round" "$load" "$name" >>"$RESULTS"
+        return
+    fi
+    t1=$(cpu_ticks "$SERVER_PID")
+    local line
+    line=$(python3 - "$json" $((t1 - t0)) "$CLK_TCK" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("0\t-1\t1\tno_json")
+    sys.exit()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+req = d["requests"]
+errs = sum(d["errors"].values()) + (0 if req else 1)
+detail = ",".join("%s=%d" % kv for kv in d["errors"].items()) or ("-" if req else "no_requests")
+cpu = ticks * 1e6 / hz / req if req else -1
+print("%.0f\t%.3f\t%d\t%s" % (d["rate"]["achieved"], cpu, errs, detail))
+PY
+)
+    printf '%s\t%s\t%s\t%s\n' "$round" "$load" "$name" "$line" >>"$RESULTS"
+    local rps cpu errs detail
+    IFS=$'\t' read -r rps cpu errs detail <<<"$line"
+    log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
+}
+
 run_idle() { # round server port
-    local round=$1 name=$2 port=$3 out=$TMP/idle-$2-$1.txt
+    local round=$1 name=$2 port=$3 out=$OUT/idle-$2-r$1.txt
     local before after client i ready=
     before=$(rss_kb "$SERVER_PID")
     taskset -c 1 python3 "$TMP/idle.py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
@@ -483,6 +565,10 @@ for s in $SERVERS; do
     [[ -n ${AVAILABLE[$s]:-} ]] && RUN_SERVERS+=("$s")
 done
 ((${#RUN_SERVERS[@]})) || die "no server to run"
+if [[ " $LOADS " == *" hl-"* ]]; then
+    build_release
+    [[ -n $LOAD_BIN ]] || die "the hl-* loads need hello-load, and it did not build"
+fi
 
 log "servers: ${RUN_SERVERS[*]}; loads: $LOADS; ${DURATION}s each, $ROUNDS round(s); fd limit $(ulimit -n)"
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -495,10 +581,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
             port=$(free_port)
             if ! start_server "$name" "$port"; then
                 printf '%s\t%s\t%s\t0\t-\t1\tdid_not_start\n' "$round" "$load" "$name" >>"$RESULTS"
+                FAILED=1
                 continue
             fi
             if [[ $load == idle ]]; then
                 run_idle "$round" "$name" "$port"
+            elif [[ $load == hl-* ]]; then
+                run_hello_load "$round" "$load" "$name" "$port"
             else
                 run_wrk "$round" "$load" "$name" "$port"
             fi
@@ -513,9 +602,11 @@ ENV_LINE="$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; $(wrk -v
 if [[ " ${RUN_SERVERS[*]} " == *" nginx "* ]]; then
     ENV_LINE+=", $(nginx -v 2>&1 | sed 's/^nginx version: //')"
 fi
-ENV_LINE+="; server on CPU 0, wrk -t1 on CPU 1"
-export DURATION ROUNDS IDLE_CONNS ENV_LINE
-python3 - "$RESULTS" "$IDLE" "$LOADS" "${RUN_SERVERS[*]}" "$SERVERS" <<'EOF'
+ENV_LINE+="; server on CPU 0, wrk -t1 (or hello-load) on CPU 1; commit $COMMIT"
+printf '%s\nLOADS=%s SERVERS=%s DURATION=%s ROUNDS=%s RATE=%s\n' "$ENV_LINE" "$LOADS" "${RUN_SERVERS[*]}" \
+    "$DURATION" "$ROUNDS" "$RATE" >"$OUT/env.txt"
+export DURATION ROUNDS IDLE_CONNS ENV_LINE RATE OUT
+python3 - "$RESULTS" "$IDLE" "$LOADS" "${RUN_SERVERS[*]}" "$SERVERS" <<'EOF' | tee "$OUT/report.md"
 import collections, os, sys
 
 results_path, idle_path, loads, servers, wanted = sys.argv[1:6]
@@ -525,6 +616,8 @@ NAMES = {
     "ka10k": "keep-alive, 10,000 conns",
     "pipe16": "pipelined ×16, 256 conns",
     "close": "Connection: close, 50 conns",
+    "hl-closed": "hello-load closed loop, 100 conns",
+    "hl-open": "hello-load open loop, %s req/s, 100 conns" % os.environ["RATE"],
 }
 DASH = "–"
 
@@ -645,6 +738,30 @@ if idle:
                     print("Idle bytes/conn, hello-reactor ÷ %s: %s" % (
                         other, span([m / t for m, t in zip(mine, theirs)], lambda v: "%.2f" % v)))
         print()
+hl_loads = [l for l in loads if l.startswith("hl-")]
+if hl_loads:
+    import glob, json
+    print("Latency from hello-load (µs; median over rounds, range in brackets if 3 or more):")
+    print()
+    print("| load | server | p50 | p90 | p99 | p99.9 | max |")
+    print("|---|---|---|---|---|---|---|")
+    for load in hl_loads:
+        for server in servers:
+            runs = []
+            for path in sorted(glob.glob(os.path.join(os.environ["OUT"], "%s-%s-r*.json" % (load, server)))):
+                with open(path) as f:
+                    runs.append(json.load(f)["latency_us"])
+            cells = []
+            for k in ("p50", "p90", "p99", "p99_9", "max"):
+                vals = [r[k] for r in runs if r[k] is not None]
+                cells.append(median_span(vals, lambda v: "%.0f" % v))
+            print("| %s | %s | %s |" % (NAMES[load], server, " | ".join(cells)))
+    print()
 total = sum(errs.values()) + sum(int(r[5]) for r in idle)
 print("Total errors: %d" % total)
 EOF
+log "results kept in $OUT"
+if ((FAILED)); then
+    log "compare.sh: a server could not be built or did not start (see above)"
+    exit 1
+fi

@@ -1,0 +1,442 @@
+//! hello-load: an HTTP/1.1 load generator, built like the server it measures.
+//!
+//! `hello-load [URL] [--connections N] [--duration S] [--pipeline D] [--rate R] [--json FILE]`
+//!
+//! # Design
+//!
+//! **One thread, one `mio::Poll`.** The server is a single-threaded reactor, and so
+//! is this client: every connection is a small state machine (`conn.rs`) whose
+//! index is its [`mio::Token`]. Sockets are non-blocking and registered
+//! edge-triggered for both directions; every readiness edge is drained until
+//! `WouldBlock`. All connections share one read buffer, responses are framed in
+//! place (`parse.rs`) and counted into an `hdrhistogram`, so the steady state
+//! allocates nothing per request. One thread keeps the client's cost per request
+//! low and predictable, and on a 2-core machine leaves the other core to the
+//! server: a multi-threaded client would compete with the server for its core, and
+//! the numbers would measure the scheduler. When the client saturates its core
+//! before the server does, the server's idle time says so, not an error; raise
+//! `--pipeline` to make each client syscall carry more requests.
+//!
+//! **Two modes.** *Closed loop* (the default): each connection keeps `D` requests
+//! in flight (`--pipeline D`), writing the next batch when the last is answered,
+//! like wrk. It measures how fast the server can go, but its latency hides stalls:
+//! while the server stalls, no new request is sent, so a one-second stall shows in
+//! only `connections × D` samples. *Open loop* (`--rate R`): requests fall due on a
+//! fixed schedule, `R` per second spread round-robin over the connections, and each
+//! is timed from its *intended* send time, like wrk2 and oha; a request that could
+//! not be sent on time (its connection already had `D` in flight) is counted as
+//! late and its wait is part of its latency. A stall then shows in every request
+//! that fell due during it.
+//!
+//! **What is counted.** `requests` counts every response, including those that
+//! arrived in the short drain after `--duration` (no request is sent after it); the
+//! rate divides them by the time from the first `connect` to the end of the run or
+//! the last response, whichever is later. So a server's own request count equals
+//! `requests` when no error occurred. Connecting counts against the run.
+//!
+//! **Target.** Any `http://` URL; a host name is resolved once, and a first
+//! blocking connect checks that something answers (a refused target is one line
+//! on stderr and exit status 1). Without a URL it starts hello-reactor in-process,
+//! on its own thread, on a free port of 127.0.0.1, and shuts it down at the end.
+//! Exit status: 0 if every request was answered with a 200, 1 on any error, 2 on a
+//! bad flag.
+
+mod conn;
+mod parse;
+#[cfg(test)]
+mod parse_tests;
+mod report;
+mod target;
+
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, Parser};
+use mio::{Events, Interest, Poll, Token};
+
+use conn::{Conn, Context, Next, Schedule};
+use report::{Setup, Stats};
+use target::{Url, inprocess};
+
+/// Size of the one read buffer all connections share.
+const READ_BUF: usize = 64 * 1024;
+/// Readiness events taken per `poll`.
+const EVENTS: usize = 1024;
+/// Longest wait, after the run, for the requests still in flight to be answered.
+const DRAIN_MAX: Duration = Duration::from_secs(2);
+const SECOND: Duration = Duration::from_secs(1);
+
+/// HTTP/1.1 load generator: N keep-alive connections for a fixed time, closed loop
+/// (as fast as the server answers) or open loop (--rate); live progress, latency
+/// percentiles, errors, and a JSON report.
+#[derive(Debug, Parser)]
+#[command(name = "hello-load", version, after_help = AFTER_HELP)]
+struct Args {
+    /// http://HOST[:PORT][/PATH] to load; without it, hello-reactor is started
+    /// in this process on a free port of 127.0.0.1.
+    #[arg(value_parser = Url::parse)]
+    url: Option<Url>,
+    /// Connections to open and keep busy.
+    #[arg(short, long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    connections: u32,
+    /// Seconds to run.
+    #[arg(short, long, default_value_t = 5.0, value_parser = parse_duration)]
+    duration: f64,
+    /// Requests in flight per connection at most (pipelining depth).
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pipeline: u32,
+    /// Open loop: send R requests per second in all, on a fixed schedule, and time
+    /// each from its intended send time.
+    #[arg(short, long, value_parser = parse_rate)]
+    rate: Option<f64>,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<std::path::PathBuf>,
+    /// No progress lines (one per second otherwise; refreshed in place on a terminal).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  hello-load http://127.0.0.1:8080/ --connections 100 --duration 10
+  hello-load http://localhost:8080/ --rate 20000 --json run.json
+  hello-load --connections 1000 --pipeline 16      (in-process hello-reactor)
+
+Closed-loop latency runs from the write of a request (or of its batch, with
+--pipeline) to the read that completed its response; open-loop latency from the
+request's intended send time. Exit status: 0 if every request got a 200, 1 on any
+error or a target that does not answer, 2 on a bad flag.";
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let secs: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(secs)
+    } else {
+        Err("must be a number of seconds in (0, 3600]".to_string())
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if rate.is_finite() && (1.0..=10_000_000.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("must be a number of requests per second in [1, 10000000]".to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // --help and --version: printed on stdout, status 0.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // clap leaves the usage line out of some errors (a value out of
+            // range); a bad flag always gets one, and status 2.
+            let message = e.to_string();
+            eprint!("{message}");
+            if !message.contains("Usage:") {
+                eprintln!("\n{}", Args::command().render_usage());
+            }
+            return ExitCode::from(2);
+        }
+    };
+    match main_with(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("hello-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run the whole thing; `Ok(false)` if the run saw errors, `Err` (one line) if it
+/// could not run at all.
+fn main_with(args: &Args) -> Result<bool, String> {
+    let connections = args.connections as usize;
+    // Our sockets, plus the server's if it runs in this process.
+    let sockets = u64::from(args.connections) * if args.url.is_none() { 2 } else { 1 };
+    target::raise_fd_limit(sockets + target::SPARE_FDS)?;
+
+    let (url, addr, server) = match &args.url {
+        Some(url) => {
+            let addr = url.resolve()?;
+            target::probe(addr)
+                .map_err(|e| format!("cannot connect to {} ({addr}): {e}", url.text))?;
+            (url.clone(), addr, None)
+        }
+        None => {
+            let server = inprocess::start().map_err(|e| format!("starting hello-reactor: {e}"))?;
+            let addr = server.addr();
+            let url = Url::parse(&format!("http://{addr}/"))?;
+            (url, addr, Some(server))
+        }
+    };
+
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\n\r\n",
+        url.path, url.authority
+    );
+    let plan = Plan {
+        addr,
+        connections,
+        depth: args.pipeline as usize,
+        requests: request.repeat(args.pipeline as usize).into_bytes(),
+        request_len: request.len(),
+        duration: Duration::from_secs_f64(args.duration),
+        rate: args.rate,
+        progress: Progress {
+            enabled: !args.quiet,
+            terminal: io::stdout().is_terminal(),
+            shown: false,
+        },
+    };
+    let result = run(plan);
+
+    // `run` has drained and closed its sockets: the server saw only clean closes.
+    let server_requests = server.map(inprocess::stop);
+    let (stats, elapsed, drain) = result.map_err(|e| format!("event loop: {e}"))?;
+    let setup = Setup {
+        url: &url.text,
+        addr: addr.to_string(),
+        in_process: args.url.is_none(),
+        connections,
+        pipeline: args.pipeline as usize,
+        rate: args.rate,
+        duration: Duration::from_secs_f64(args.duration),
+        elapsed,
+        drain,
+    };
+    print!("{}", report::text(&setup, &stats));
+    let mut ok = stats.errors_total() == 0 && stats.responses > 0;
+    match server_requests {
+        Some(Ok(n)) => println!("  server       in-process hello-reactor answered {n} requests"),
+        Some(Err(e)) => {
+            println!("  server       in-process hello-reactor failed to stop: {e}");
+            ok = false;
+        }
+        None => {}
+    }
+    if let Some(path) = &args.json {
+        let text = report::json_text(&report::json(&setup, &stats));
+        std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    // A failed run also says so in one line on stderr, after the report.
+    if stats.responses == 0 {
+        eprintln!("hello-load: FAILED: no responses at all from {}", url.text);
+    } else if stats.errors_total() > 0 {
+        let kinds: Vec<String> = stats
+            .errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        eprintln!(
+            "hello-load: FAILED: {} errors ({}) in {} requests",
+            stats.errors_total(),
+            kinds.join(", "),
+            stats.responses
+        );
+    }
+    Ok(ok)
+}
+
+/// Everything the event loop needs to know.
+struct Plan {
+    addr: SocketAddr,
+    connections: usize,
+    depth: usize,
+    /// `depth` copies of the request.
+    requests: Vec<u8>,
+    request_len: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    progress: Progress,
+}
+
+/// The per-second progress line: refreshed in place on a terminal, one plain line
+/// per second otherwise, or nothing with `--quiet`.
+struct Progress {
+    enabled: bool,
+    terminal: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn show(&mut self, line: &str) {
+        if !self.enabled {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        // A closed stdout must not stop the load; the report will fail loudly.
+        let _ = if self.terminal {
+            write!(out, "\r\x1b[2K{line}").and_then(|()| out.flush())
+        } else {
+            writeln!(out, "{line}")
+        };
+        self.shown = true;
+    }
+
+    fn finish(&mut self) {
+        if self.enabled && self.terminal && self.shown {
+            println!();
+        }
+    }
+}
+
+/// The load itself: connect, then load until `duration` has passed; then drain (no
+/// new requests; those in flight are answered and counted, for at most
+/// [`DRAIN_MAX`]) and close every socket, so the server sees clean closes rather
+/// than resets. Returns the counters, the time `requests` is divided by, and how
+/// long the drain took.
+fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(EVENTS);
+    let mut conns: Vec<Option<Conn>> = Vec::with_capacity(plan.connections);
+    let mut buf = vec![0u8; READ_BUF];
+    let mut stats = Stats::new();
+
+    let start = Instant::now();
+    let deadline = start + plan.duration;
+    for i in 0..plan.connections {
+        match Conn::connect(plan.addr, plan.depth) {
+            Ok(mut conn) => {
+                poll.registry().register(
+                    conn.stream_mut(),
+                    Token(i),
+                    Interest::READABLE | Interest::WRITABLE,
+                )?;
+                conns.push(Some(conn));
+            }
+            Err(e) => {
+                stats.error("connect", &e);
+                conns.push(None);
+            }
+        }
+    }
+
+    let schedule = plan.rate.map(|rate| Schedule {
+        start,
+        rate,
+        total: (plan.duration.as_secs_f64() * rate).ceil() as u64,
+    });
+    let mut cx = Context {
+        requests: &plan.requests,
+        request_len: plan.request_len,
+        depth: plan.depth,
+        connections: plan.connections as u64,
+        schedule,
+        buf: &mut buf,
+        stats: &mut stats,
+        start,
+        sending: true,
+    };
+    let mut next_due = 0u64; // open loop: index of the next request to fall due
+    loop {
+        let now = Instant::now();
+        if let Some(s) = schedule {
+            while next_due < s.total && s.intended(next_due) <= now {
+                let i = (next_due % cx.connections) as usize;
+                match conns[i].as_mut() {
+                    Some(conn) => {
+                        if conn.due(&mut cx, next_due) == Next::Close {
+                            close(&mut poll, &mut conns, i, cx.stats);
+                        }
+                    }
+                    None => cx.stats.unsent += 1,
+                }
+                next_due += 1;
+            }
+        }
+        if now >= deadline {
+            break;
+        }
+        // Close the seconds that are over, and show the last one.
+        let over = usize::try_from((now - start).as_secs()).unwrap_or(usize::MAX);
+        if cx.stats.timeline.len() < over {
+            while cx.stats.timeline.len() < over {
+                cx.stats.close_second();
+            }
+            plan.progress.show(&report::progress(cx.stats));
+        }
+        let mut wake = (start + SECOND * (over as u32 + 1)).min(deadline);
+        if let Some(s) = schedule
+            && next_due < s.total
+        {
+            wake = wake.min(s.intended(next_due));
+        }
+        turn(&mut poll, &mut events, &mut conns, &mut cx, wake)?;
+    }
+    let run_end = Instant::now();
+
+    // Drain: no new requests; answers to those in flight are still counted.
+    cx.sending = false;
+    if let Some(s) = schedule {
+        cx.stats.unsent += s.total.saturating_sub(next_due);
+    }
+    let drain_deadline = run_end + DRAIN_MAX.min(plan.duration);
+    while Instant::now() < drain_deadline && conns.iter().flatten().any(|c| c.in_flight() > 0) {
+        turn(&mut poll, &mut events, &mut conns, &mut cx, drain_deadline)?;
+    }
+    let drain = run_end.elapsed();
+    let mut unfinished = 0;
+    for conn in conns.iter().flatten() {
+        cx.stats.unsent += conn.pending();
+        cx.stats.count_error("unanswered", conn.in_flight() as u64);
+        unfinished += u64::from(!conn.is_connected());
+    }
+    if unfinished > 0 {
+        let e = io::Error::new(io::ErrorKind::TimedOut, "still connecting at the end");
+        for _ in 0..unfinished {
+            cx.stats.error("connect", &e);
+        }
+    }
+    drop(conns);
+
+    if cx.stats.second_has_data() || cx.stats.timeline.is_empty() {
+        cx.stats.close_second();
+        plan.progress.show(&report::progress(cx.stats));
+    }
+    plan.progress.finish();
+    let end = stats.last_response.unwrap_or(run_end).max(run_end);
+    Ok((stats, end - start, drain))
+}
+
+/// Close connection `i`: what was due on it will never be sent.
+fn close(poll: &mut Poll, conns: &mut [Option<Conn>], i: usize, stats: &mut Stats) {
+    if let Some(mut conn) = conns[i].take() {
+        stats.unsent += conn.pending();
+        // Closing the socket (drop) deregisters it too; this is tidiness.
+        let _ = poll.registry().deregister(conn.stream_mut());
+    }
+}
+
+/// One turn of the loop: wait for readiness (until `until` at most) and hand every
+/// event to its connection, closing those that are done for.
+fn turn(
+    poll: &mut Poll,
+    events: &mut Events,
+    conns: &mut [Option<Conn>],
+    cx: &mut Context<'_>,
+    until: Instant,
+) -> io::Result<()> {
+    let timeout = until.saturating_duration_since(Instant::now());
+    match poll.poll(events, Some(timeout)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    for event in events.iter() {
+        let i = event.token().0;
+        let Some(conn) = conns.get_mut(i).and_then(Option::as_mut) else {
+            continue;
+        };
+        if conn.ready(cx, event) == Next::Close {
+            close(poll, conns, i, cx.stats);
+        }
+    }
+    Ok(())
+}
