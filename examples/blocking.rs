@@ -54,7 +54,7 @@ impl Shared {
     fn new(config: &Config) -> Shared {
         let ms = |d: Duration| d.as_millis() as u64;
         Shared {
-            responses: Responses::for_config(config),
+            responses: Responses::for_config(config, SystemTime::now()),
             limits: Limits {
                 max_head: config.max_request_head,
                 max_body: config.max_body,

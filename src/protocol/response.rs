@@ -113,7 +113,7 @@ impl<'a> Answer<'a> {
     }
 
     /// One variant of the answer: `connection` is the `Connection` value, if any.
-    fn render(&self, connection: Option<&str>, is_head: bool) -> Rendered {
+    fn render(&self, connection: Option<&str>, headers_only: bool) -> Rendered {
         let content = self.status.content();
         let mut headers = Vec::with_capacity(self.headers.len() + 2);
         if content == Content::Body {
@@ -129,7 +129,7 @@ impl<'a> Answer<'a> {
         let (length, body) = match content {
             Content::None => (None, &[][..]),
             Content::Empty => (Some(0), &[][..]),
-            Content::Body if is_head => (Some(self.body.len()), &[][..]),
+            Content::Body if headers_only => (Some(self.body.len()), &[][..]),
             Content::Body => (Some(self.body.len()), self.body),
         };
         Rendered::new(self.status, &headers, length, body)
@@ -206,23 +206,24 @@ pub struct Responses {
     date_second: u64,
 }
 
-fn ok_index(persistence: Persistence, is_head: bool) -> usize {
+fn ok_index(persistence: Persistence, headers_only: bool) -> usize {
     let p = match persistence {
         Persistence::KeepAlive => 0,
         Persistence::KeepAliveExplicit => 1,
         Persistence::Close => 2,
     };
-    p * 2 + usize::from(is_head)
+    p * 2 + usize::from(headers_only)
 }
 
 impl Responses {
-    /// Render every variant of the answer `config` describes, dated now.
-    pub fn for_config(config: &Config) -> Responses {
-        Responses::for_answer(&Answer::from_config(config))
+    /// Render every variant of the answer `config` describes, dated `now` (the
+    /// caller reads the clock: the protocol core never does).
+    pub fn for_config(config: &Config, now: SystemTime) -> Responses {
+        Responses::for_answer(&Answer::from_config(config), now)
     }
 
-    /// Render every variant of `answer` and every error answer, dated now.
-    pub fn for_answer(answer: &Answer<'_>) -> Responses {
+    /// Render every variant of `answer` and every error answer, dated `now`.
+    pub fn for_answer(answer: &Answer<'_>, now: SystemTime) -> Responses {
         let error = |reject: Reject| {
             let text = format!("{reject}\r\n");
             let headers = [
@@ -244,7 +245,7 @@ impl Responses {
             errors: Reject::ALL.map(error),
             date_second: 0,
         };
-        responses.refresh_date(SystemTime::now());
+        responses.refresh_date(now);
         responses
     }
 
@@ -268,8 +269,8 @@ impl Responses {
     }
 
     /// The answer to a request.
-    pub fn ok(&self, persistence: Persistence, is_head: bool) -> &[u8] {
-        &self.ok[ok_index(persistence, is_head)].bytes
+    pub fn ok(&self, persistence: Persistence, headers_only: bool) -> &[u8] {
+        &self.ok[ok_index(persistence, headers_only)].bytes
     }
 
     /// The status of the answer [`Responses::ok`] gives, for the stats.

@@ -55,10 +55,9 @@ impl Fixture {
             write: ms(config.write_timeout),
             linger: ms(config.linger_timeout),
         };
-        let mut responses = Responses::for_config(&config);
         // A fixed `Date`, so two fixtures made a second apart answer alike.
-        responses
-            .refresh_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS));
+        let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS);
+        let responses = Responses::for_config(&config, date);
         Fixture {
             conn: Conn::new(0, &timeouts),
             now: 0,

@@ -5,7 +5,7 @@
 //! (from the slab) and a [`Context`] (from here) at the same time: they are
 //! different fields, so the borrows do not overlap.
 
-use super::clock::millis;
+use super::clock::{Clock, millis};
 use super::driver::READ_BUF_SIZE;
 use super::metrics::IoCounters;
 use crate::config::Config;
@@ -67,7 +67,7 @@ impl LoopData {
             worker: None,
             now: 0,
             draining: false,
-            responses: Responses::for_config(config),
+            responses: Responses::for_config(config, Clock::start().wall()),
             limits: Limits {
                 max_head: config.max_request_head,
                 max_body: config.max_body,

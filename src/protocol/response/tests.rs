@@ -8,12 +8,15 @@ fn text(bytes: &[u8]) -> &str {
 
 /// The default answer (`200 OK`, no extra header) with this body and type.
 fn plain(body: &[u8], content_type: &str) -> Responses {
-    Responses::for_answer(&Answer {
-        status: Status::OK,
-        content_type,
-        headers: &[],
-        body,
-    })
+    Responses::for_answer(
+        &Answer {
+            status: Status::OK,
+            content_type,
+            headers: &[],
+            body,
+        },
+        SystemTime::now(),
+    )
 }
 
 #[test]
@@ -101,20 +104,23 @@ fn the_status_and_headers_are_configurable() {
     ];
     for (code, length, has_body) in table {
         let status = Status::new(code).unwrap();
-        let r = Responses::for_answer(&Answer {
-            status,
-            content_type: "text/plain",
-            headers: &headers,
-            body: b"Hello, World!",
-        });
+        let r = Responses::for_answer(
+            &Answer {
+                status,
+                content_type: "text/plain",
+                headers: &headers,
+                body: b"Hello, World!",
+            },
+            SystemTime::now(),
+        );
         assert_eq!(r.ok_status(), status);
         for p in [
             Persistence::KeepAlive,
             Persistence::KeepAliveExplicit,
             Persistence::Close,
         ] {
-            for is_head in [false, true] {
-                let got = text(r.ok(p, is_head));
+            for headers_only in [false, true] {
+                let got = text(r.ok(p, headers_only));
                 let (head, body) = got.split_once("\r\n\r\n").unwrap();
                 assert!(head.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{got}");
                 assert!(
@@ -126,12 +132,12 @@ fn the_status_and_headers_are_configurable() {
                     None => assert!(!head.contains("Content-Length"), "{got}"),
                 }
                 assert_eq!(head.contains("Content-Type: text/plain"), has_body, "{got}");
-                let expected = if has_body && !is_head {
+                let expected = if has_body && !headers_only {
                     "Hello, World!"
                 } else {
                     ""
                 };
-                assert_eq!(body, expected, "{code} {p:?} head={is_head}");
+                assert_eq!(body, expected, "{code} {p:?} head={headers_only}");
             }
         }
         let error = text(r.error(Reject::MissingHost));
@@ -150,12 +156,15 @@ fn headers_that_fail_the_check_are_left_out() {
         ("Content-Length".to_string(), "0".to_string()),
         ("Bad Name".to_string(), "x".to_string()),
     ];
-    let r = Responses::for_answer(&Answer {
-        status: Status::OK,
-        content_type: "text/plain",
-        headers: &headers,
-        body: b"x",
-    });
+    let r = Responses::for_answer(
+        &Answer {
+            status: Status::OK,
+            content_type: "text/plain",
+            headers: &headers,
+            body: b"x",
+        },
+        SystemTime::now(),
+    );
     let got = text(r.ok(Persistence::KeepAlive, false));
     assert!(got.contains("\r\nX-Ok: 1\r\n"), "{got}");
     assert!(!got.contains("X-Bad") && !got.contains("Set-Cookie") && !got.contains("Bad Name"));
