@@ -127,7 +127,7 @@ pub struct Conn {
     phase: Phase,
     input: Input,
     /// The current request is `HEAD`.
-    is_head: bool,
+    headers_only: bool,
     /// The current request's persistence.
     persistence: Persistence,
     /// Close with a lingering drain: the client may still be sending.
@@ -145,7 +145,7 @@ impl Conn {
         Conn {
             phase: Phase::Idle,
             input: Input::Boundary,
-            is_head: false,
+            headers_only: false,
             persistence: Persistence::KeepAlive,
             linger: false,
             peer_closed: false,
@@ -303,7 +303,7 @@ impl Conn {
             "{}: request head of {} bytes, {:?}",
             cx.id, head.len, head.body
         );
-        self.is_head = head.is_head;
+        self.headers_only = head.headers_only;
         self.persistence = head.persistence;
         if head.body == BodyLength::Empty {
             self.respond(cx);
@@ -327,7 +327,8 @@ impl Conn {
             self.linger = true;
         }
         let responses = cx.responses;
-        cx.out.push(responses.ok(self.persistence, self.is_head));
+        cx.out
+            .push(responses.ok(self.persistence, self.headers_only));
         cx.stats.response(responses.ok_status());
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;

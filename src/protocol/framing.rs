@@ -90,7 +90,7 @@ pub struct Head {
     /// Bytes of the head, including the terminating blank line.
     pub len: usize,
     /// The method is `HEAD`: answer with headers only.
-    pub is_head: bool,
+    pub headers_only: bool,
     /// Keep-alive or close.
     pub persistence: Persistence,
     /// `Expect: 100-continue` on an HTTP/1.1 request with a non-empty body.

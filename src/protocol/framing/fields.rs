@@ -26,12 +26,12 @@ const KNOWN_CODINGS: [&[u8]; 7] = [
 /// Turn a syntactically complete head into the [`Parse`] outcome.
 pub(super) fn analyze(
     len: usize,
-    is_head: bool,
+    headers_only: bool,
     http11: bool,
     headers: &[Header<'_>],
     limits: &Limits,
 ) -> Parse {
-    match Fields::scan(headers).and_then(|fields| fields.head(len, is_head, http11, limits)) {
+    match Fields::scan(headers).and_then(|fields| fields.head(len, headers_only, http11, limits)) {
         Ok(head) => Parse::Complete(head),
         Err(reject) => Parse::Reject(reject),
     }
@@ -100,7 +100,7 @@ impl Fields {
     fn head(
         self,
         len: usize,
-        is_head: bool,
+        headers_only: bool,
         http11: bool,
         limits: &Limits,
     ) -> Result<Head, Reject> {
@@ -131,7 +131,7 @@ impl Fields {
         let expect_continue = http11 && self.expect_continue && body != BodyLength::Empty;
         Ok(Head {
             len,
-            is_head,
+            headers_only,
             persistence,
             expect_continue,
             body,

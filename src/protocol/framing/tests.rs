@@ -82,11 +82,11 @@ fn request_lines_and_persistence() {
         ("HEAD / HTTP/1.9|Host: a||", true, KeepAlive),
         ("GET / HTTP/1.2\nHost: a\nConnection: close\n\n", false, Close),
     ];
-    for (head, is_head, persistence) in table {
+    for (head, headers_only, persistence) in table {
         let len = head.replace('|', "\r\n").len();
         let h = parsed(head).unwrap_or_else(|r| panic!("{head:?}: {r:?}"));
-        let expected = (len, is_head, persistence);
-        assert_eq!((h.len, h.is_head, h.persistence), expected, "{head:?}");
+        let expected = (len, headers_only, persistence);
+        assert_eq!((h.len, h.headers_only, h.persistence), expected, "{head:?}");
         // What follows the head (a body, the next request) does not change it.
         let pipelined = format!("{head}GET / HTTP/1.1|");
         assert_eq!(parse(&pipelined), Parse::Complete(h), "{head:?}");
