@@ -4,8 +4,8 @@
 //! The order inside `add_connection` is the point of this file: a connection is read
 //! (when its request is already there) *before* it is registered, because a
 //! `Connection: close` request answered then needs no registration at all, and
-//! registering after the read loses nothing: epoll and kqueue report readiness that
-//! is already there when an fd is added.
+//! registering after the read loses nothing (the reactor's module docs: registering
+//! late loses no edge).
 
 use std::io;
 

@@ -42,6 +42,10 @@
 //! - **Writable interest only when needed.** A new socket is registered readable
 //!   only; the first time output does not fit, one `reregister` adds writable
 //!   interest for good (see `watch_writable`).
+//! - **Registering late loses no edge.** `register` and `reregister` report
+//!   readiness that is already there: epoll and kqueue look at the fd's state when
+//!   it is added or changed. So a connection may be read before it is registered
+//!   (`accept.rs`), and writable interest may be added after a write fell short.
 //! - **Accepting resumes after the events of a turn**, so connections freed this
 //!   turn make room for new ones before the next `poll`.
 
@@ -371,8 +375,8 @@ impl Server {
 
 /// Add writable interest the first time a connection has output the socket would
 /// not take, and keep it from then on: edge-triggered, it costs nothing while the
-/// socket has room. `reregister` reports readiness that is already there, so an
-/// edge that came before this call is not lost.
+/// socket has room. An edge that came before this call is not lost (see
+/// "Registering late loses no edge" above).
 fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
     if !conn.needs_writable_interest() {
         return;
