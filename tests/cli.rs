@@ -382,6 +382,29 @@ mod signals {
         let (status, stderr) = serving.wait(PROMPTLY);
         assert_eq!(status.code(), Some(0), "{stderr}");
     }
+
+    /// SIGHUP (a closed terminal, or an operator's reload habit) must not kill
+    /// the server: it is logged and ignored, and the same connection keeps being
+    /// served. SIGPIPE is ignored by every Rust program.
+    #[test]
+    fn sighup_is_logged_and_ignored() {
+        let serving = Serving::start(&[], None);
+        let mut reader = Reader::new(connect(serving.addr));
+        reader.send(GET);
+        assert_eq!(reader.response(false).status, 200);
+        serving.signal("HUP");
+        std::thread::sleep(Duration::from_millis(200));
+        reader.send(GET);
+        assert_eq!(
+            reader.response(false).status,
+            200,
+            "not served after SIGHUP"
+        );
+        drop(reader);
+        let (status, stderr) = serving.terminate();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("SIGHUP: ignored"), "{stderr}");
+    }
 }
 
 mod logging {
