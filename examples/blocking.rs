@@ -34,40 +34,20 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 use hello_reactor::Config;
-use hello_reactor::protocol::framing::{HeadMemo, Limits};
-use hello_reactor::protocol::response::Responses;
-use hello_reactor::protocol::stats::Stats;
-use hello_reactor::protocol::{Batch, Conn, ConnId, Cx, Stop, Timeouts, Want};
+use hello_reactor::protocol::{Common, Conn, ConnId, Cx, Stop, Want};
 
-/// What every connection's core borrows: answers, limits, timeouts, counters.
+/// What every connection's core borrows ([`Common`]: answers, limits, timeouts,
+/// counters), the answers' buffer, and the clock the core runs on.
 struct Shared {
-    responses: Responses,
-    limits: Limits,
-    timeouts: Timeouts,
-    memo: HeadMemo,
-    stats: Stats,
+    common: Common,
     out: Vec<u8>,
     start: Instant,
 }
 
 impl Shared {
     fn new(config: &Config) -> Shared {
-        let ms = |d: Duration| d.as_millis() as u64;
         Shared {
-            responses: Responses::for_config(config, SystemTime::now()),
-            limits: Limits {
-                max_head: config.max_request_head,
-                max_body: config.max_body,
-            },
-            timeouts: Timeouts {
-                header: ms(config.header_timeout),
-                keep_alive: ms(config.keep_alive_timeout),
-                body: ms(config.body_timeout),
-                write: ms(config.write_timeout),
-                linger: ms(config.linger_timeout),
-            },
-            memo: HeadMemo::new(),
-            stats: Stats::default(),
+            common: Common::new(config, SystemTime::now()),
             out: Vec::new(),
             start: Instant::now(),
         }
@@ -81,25 +61,17 @@ impl Shared {
     /// Lend everything to one call of the core.
     fn cx(&mut self, key: usize) -> Cx<'_> {
         self.out.clear();
-        self.responses.refresh_date(SystemTime::now());
-        Cx {
-            id: ConnId { worker: None, key },
-            now: self.now(),
-            draining: false,
-            responses: &self.responses,
-            limits: &self.limits,
-            memo: &mut self.memo,
-            timeouts: &self.timeouts,
-            stats: &mut self.stats,
-            out: Batch::new(&mut self.out),
-        }
+        self.common.responses.refresh_date(SystemTime::now());
+        let now = self.now();
+        let id = ConnId { worker: None, key };
+        self.common.cx(id, now, false, &mut self.out)
     }
 }
 
 /// Drive one connection to its end with blocking calls.
 fn serve(mut stream: TcpStream, shared: &mut Shared, key: usize) -> io::Result<()> {
-    let mut conn = Conn::new(shared.now(), &shared.timeouts);
-    stream.set_write_timeout(Some(Duration::from_millis(shared.timeouts.write)))?;
+    let mut conn = Conn::new(shared.now(), &shared.common.timeouts);
+    stream.set_write_timeout(Some(Duration::from_millis(shared.common.timeouts.write)))?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending = Vec::new(); // input the core has not consumed yet
     let mut stop = Stop::Done;

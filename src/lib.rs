@@ -88,7 +88,7 @@
 //! let answers = f.input(b"GET / HTTP/1.1\r\n"); // half a head: nothing to say yet
 //! assert!(answers.is_empty());
 //! assert_eq!(f.conn.phase(), Phase::Head);
-//! f.advance(f.timeouts.header); // 30 s later, the head is still incomplete
+//! f.advance(f.common.timeouts.header); // 30 s later, the head is still incomplete
 //! assert!(f.expire().starts_with(b"HTTP/1.1 408 Request Timeout\r\n"));
 //! f.all_sent();
 //! assert_eq!(f.conn.wants(), Want::Drain); // linger: the client may still send

@@ -58,7 +58,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fuzz_target!(|script: Script| {
     let mut f = Fixture::new();
     if script.small_head {
-        f.limits.max_head = 256;
+        f.common.limits.max_head = 256;
     }
     let mut answered = 0u64;
     let mut errors = 0u64;
@@ -111,9 +111,9 @@ fuzz_target!(|script: Script| {
             }
             f.all_sent();
         }
-        assert!(answered <= f.stats.requests, "more answers than requests");
+        assert!(answered <= f.common.stats.requests, "more answers than requests");
         assert!(errors <= 1, "two error answers");
-        if f.conn.phase() == Phase::Head && f.pending.len() >= f.limits.max_head {
+        if f.conn.phase() == Phase::Head && f.pending.len() >= f.common.limits.max_head {
             panic!("{} bytes kept for an incomplete head", f.pending.len());
         }
         if f.conn.wants() == Want::Close {

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod chunked;
+pub mod common;
 pub mod conn;
 pub mod framing;
 pub mod phase;
@@ -14,6 +15,7 @@ pub mod testing;
 mod tests;
 
 pub use batch::Batch;
+pub use common::Common;
 pub use conn::{Conn, ConnId, Cx, OUT_BATCH_LIMIT, Stop, Want};
 pub use phase::{Phase, Timeouts};
 pub use status::Status;

@@ -6,10 +6,7 @@
 //! and reports writes as the test decides (all sent, or blocked). Time moves only
 //! when the test says so, so every deadline is tested by advancing a number.
 
-use super::framing::{HeadMemo, Limits};
-use super::response::Responses;
-use super::stats::Stats;
-use super::{Batch, Conn, ConnId, Cx, Stop, Timeouts};
+use super::{Common, Conn, ConnId, Cx, Stop};
 
 /// The wall clock every fixture's `Date` shows, in seconds since 1970:
 /// Tue, 01 Dec 2026 00:00:00 GMT.
@@ -23,15 +20,9 @@ pub struct Fixture {
     pub now: u64,
     /// A graceful shutdown is under way.
     pub draining: bool,
-    /// The timeouts in force (the server's defaults unless changed before use).
-    pub timeouts: Timeouts,
-    /// The framing limits in force.
-    pub limits: Limits,
-    /// Rendered answers.
-    pub responses: Responses,
-    /// Counters.
-    pub stats: Stats,
-    memo: HeadMemo,
+    /// The answers, limits and timeouts in force (the server's defaults unless
+    /// changed before use), the head memo and the counters.
+    pub common: Common,
     /// Input the core has not consumed yet.
     pub pending: Vec<u8>,
     batch: Vec<u8>,
@@ -46,30 +37,14 @@ impl Default for Fixture {
 impl Fixture {
     /// A new idle connection at time 0 with the server's default limits.
     pub fn new() -> Fixture {
-        let config = crate::Config::default();
-        let ms = |d: std::time::Duration| d.as_millis() as u64;
-        let timeouts = Timeouts {
-            header: ms(config.header_timeout),
-            keep_alive: ms(config.keep_alive_timeout),
-            body: ms(config.body_timeout),
-            write: ms(config.write_timeout),
-            linger: ms(config.linger_timeout),
-        };
         // A fixed `Date`, so two fixtures made a second apart answer alike.
         let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS);
-        let responses = Responses::for_config(&config, date);
+        let common = Common::new(&crate::Config::default(), date);
         Fixture {
-            conn: Conn::new(0, &timeouts),
+            conn: Conn::new(0, &common.timeouts),
             now: 0,
             draining: false,
-            timeouts,
-            limits: Limits {
-                max_head: config.max_request_head,
-                max_body: config.max_body,
-            },
-            responses,
-            stats: Stats::default(),
-            memo: HeadMemo::new(),
+            common,
             pending: Vec::new(),
             batch: Vec::new(),
         }
@@ -78,20 +53,11 @@ impl Fixture {
     /// Run `call` with the core and a context; return the answers it appended.
     fn call(&mut self, call: impl FnOnce(&mut Conn, &mut Cx<'_>, &[u8])) -> Vec<u8> {
         let pending = std::mem::take(&mut self.pending);
-        let mut cx = Cx {
-            id: ConnId {
-                worker: None,
-                key: 0,
-            },
-            now: self.now,
-            draining: self.draining,
-            responses: &self.responses,
-            limits: &self.limits,
-            memo: &mut self.memo,
-            timeouts: &self.timeouts,
-            stats: &mut self.stats,
-            out: Batch::new(&mut self.batch),
+        let id = ConnId {
+            worker: None,
+            key: 0,
         };
+        let mut cx = self.common.cx(id, self.now, self.draining, &mut self.batch);
         call(&mut self.conn, &mut cx, &pending);
         let answers = cx.out.as_slice().to_vec();
         cx.out.clear();

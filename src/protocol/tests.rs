@@ -76,23 +76,23 @@ mod idle {
     #[test]
     fn a_request_is_answered_and_the_keep_alive_time_counts_from_the_answer() {
         let mut f = idle();
-        assert_eq!(f.conn.poll_at(), f.timeouts.keep_alive);
+        assert_eq!(f.conn.poll_at(), f.common.timeouts.keep_alive);
         f.advance(5000);
         assert!(is_ok(&f.input(GET)));
         f.all_sent();
         assert_eq!(f.conn.phase(), Phase::Idle);
         assert_eq!(f.conn.wants(), Want::Input);
-        assert_eq!(f.conn.poll_at(), 5000 + f.timeouts.keep_alive);
-        assert_eq!(f.stats.requests, 1);
+        assert_eq!(f.conn.poll_at(), 5000 + f.common.timeouts.keep_alive);
+        assert_eq!(f.common.stats.requests, 1);
     }
 
     #[test]
     fn the_keep_alive_deadline_closes_without_an_answer() {
         let mut f = idle();
-        f.advance(f.timeouts.keep_alive);
+        f.advance(f.common.timeouts.keep_alive);
         assert!(f.expire().is_empty());
         assert_eq!(f.conn.wants(), Want::Close);
-        assert_eq!(f.stats.timeouts, 1);
+        assert_eq!(f.common.stats.timeouts, 1);
     }
 
     #[test]
@@ -155,24 +155,24 @@ mod head {
     #[test]
     fn the_header_deadline_runs_from_the_first_byte_and_a_trickle_does_not_extend_it() {
         let mut f = head();
-        assert_eq!(f.conn.poll_at(), 1000 + f.timeouts.header);
+        assert_eq!(f.conn.poll_at(), 1000 + f.common.timeouts.header);
         f.advance(10_000);
         assert!(f.input(b"st: x\r\n").is_empty());
-        assert_eq!(f.conn.poll_at(), 1000 + f.timeouts.header);
+        assert_eq!(f.conn.poll_at(), 1000 + f.common.timeouts.header);
     }
 
     #[test]
     fn the_header_deadline_answers_408_then_lingers_then_closes() {
         let mut f = head();
-        f.advance(f.timeouts.header);
+        f.advance(f.common.timeouts.header);
         assert!(f.expire().starts_with(b"HTTP/1.1 408 Request Timeout\r\n"));
         f.all_sent();
         assert_eq!(f.conn.phase(), Phase::Linger);
-        assert_eq!(f.conn.poll_at(), f.now + f.timeouts.linger);
-        f.advance(f.timeouts.linger);
+        assert_eq!(f.conn.poll_at(), f.now + f.common.timeouts.linger);
+        f.advance(f.common.timeouts.linger);
         assert!(f.expire().is_empty());
         assert_eq!(f.conn.wants(), Want::Close);
-        assert_eq!(f.stats.timeouts, 1);
+        assert_eq!(f.common.stats.timeouts, 1);
     }
 
     #[test]
@@ -182,7 +182,7 @@ mod head {
         assert!(is_ok(&f.input(b"st: x\r\n\r\n")));
         f.all_sent();
         assert_eq!(f.conn.phase(), Phase::Idle);
-        assert_eq!(f.conn.poll_at(), 1500 + f.timeouts.keep_alive);
+        assert_eq!(f.conn.poll_at(), 1500 + f.common.timeouts.keep_alive);
     }
 
     #[test]
@@ -191,7 +191,7 @@ mod head {
         f.advance(500);
         assert!(is_ok(&f.input(b"st: x\r\n\r\nGET /")));
         assert_eq!(f.conn.phase(), Phase::Head);
-        assert_eq!(f.conn.poll_at(), 1500 + f.timeouts.header);
+        assert_eq!(f.conn.poll_at(), 1500 + f.common.timeouts.header);
     }
 
     #[test]
@@ -199,7 +199,7 @@ mod head {
         let mut f = head();
         f.eof();
         assert_eq!(f.conn.wants(), Want::Close);
-        assert_eq!(f.stats.requests, 0);
+        assert_eq!(f.common.stats.requests, 0);
     }
 }
 
@@ -209,10 +209,10 @@ mod body {
     #[test]
     fn progress_restarts_the_body_deadline_and_the_end_answers() {
         let mut f = body();
-        assert_eq!(f.conn.poll_at(), 1000 + f.timeouts.body);
+        assert_eq!(f.conn.poll_at(), 1000 + f.common.timeouts.body);
         f.advance(2000);
         assert!(f.input(b"efg").is_empty());
-        assert_eq!(f.conn.poll_at(), 3000 + f.timeouts.body);
+        assert_eq!(f.conn.poll_at(), 3000 + f.common.timeouts.body);
         assert!(is_ok(&f.input(b"hij")));
         f.all_sent();
         assert_eq!(f.conn.phase(), Phase::Idle);
@@ -221,7 +221,7 @@ mod body {
     #[test]
     fn the_body_deadline_answers_408() {
         let mut f = body();
-        f.advance(f.timeouts.body);
+        f.advance(f.common.timeouts.body);
         assert!(f.expire().starts_with(b"HTTP/1.1 408 "));
         f.all_sent();
         assert_eq!(f.conn.wants(), Want::Drain);
@@ -260,23 +260,23 @@ mod write {
     fn progress_restarts_the_write_deadline_and_all_written_returns_to_idle() {
         let mut f = write();
         assert_eq!(f.conn.wants(), Want::Room);
-        assert_eq!(f.conn.poll_at(), 1000 + f.timeouts.write);
+        assert_eq!(f.conn.poll_at(), 1000 + f.common.timeouts.write);
         f.advance(3000);
         f.progress();
-        assert_eq!(f.conn.poll_at(), 4000 + f.timeouts.write);
+        assert_eq!(f.conn.poll_at(), 4000 + f.common.timeouts.write);
         f.advance(1000);
         f.all_sent();
         assert_eq!(f.conn.phase(), Phase::Idle);
-        assert_eq!(f.conn.poll_at(), 5000 + f.timeouts.keep_alive);
+        assert_eq!(f.conn.poll_at(), 5000 + f.common.timeouts.keep_alive);
     }
 
     #[test]
     fn the_write_deadline_closes_without_an_answer() {
         let mut f = write();
-        f.advance(f.timeouts.write);
+        f.advance(f.common.timeouts.write);
         assert!(f.expire().is_empty());
         assert_eq!(f.conn.wants(), Want::Close);
-        assert_eq!(f.stats.timeouts, 1);
+        assert_eq!(f.common.stats.timeouts, 1);
     }
 
     #[test]
@@ -316,17 +316,20 @@ mod linger {
     fn input_after_an_error_is_never_answered() {
         let mut f = linger();
         assert!(f.input(GET).is_empty());
-        assert_eq!(f.stats.requests, 0);
+        assert_eq!(f.common.stats.requests, 0);
     }
 
     #[test]
     fn the_linger_deadline_closes() {
         let mut f = linger();
-        assert_eq!(f.conn.poll_at(), 1000 + f.timeouts.linger);
-        f.advance(f.timeouts.linger);
+        assert_eq!(f.conn.poll_at(), 1000 + f.common.timeouts.linger);
+        f.advance(f.common.timeouts.linger);
         assert!(f.expire().is_empty());
         assert_eq!(f.conn.wants(), Want::Close);
-        assert_eq!(f.stats.timeouts, 0, "a linger ending is not a timeout");
+        assert_eq!(
+            f.common.stats.timeouts, 0,
+            "a linger ending is not a timeout"
+        );
     }
 }
 

@@ -143,7 +143,7 @@ impl Server {
         let key = self.connections.vacant_key();
         let id = self.data.id(key);
         let mut conn = Connection::new(stream, new_core(&self.data));
-        self.data.stats.connections += 1;
+        self.data.common.stats.connections += 1;
         debug!(
             "{id}: accepted from {peer} ({} open)",
             self.connections.len() + 1
@@ -207,7 +207,7 @@ impl Server {
 
     fn back_off_accepting(&mut self, error: io::Error) {
         let now = self.data.now;
-        self.data.stats.accept_fd_exhausted += 1;
+        self.data.common.stats.accept_fd_exhausted += 1;
         self.accept.paused_until = Some(now + ACCEPT_BACKOFF_MS);
         let quiet = self
             .accept
@@ -218,7 +218,7 @@ impl Server {
             warn!(
                 "accept: {error}; pausing accepts for {ACCEPT_BACKOFF_MS} ms ({} open connections, {} times so far)",
                 self.connections.len(),
-                self.data.stats.accept_fd_exhausted
+                self.data.common.stats.accept_fd_exhausted
             );
         }
     }

@@ -5,14 +5,11 @@
 //! (from the slab) and a [`Context`] (from here) at the same time: they are
 //! different fields, so the borrows do not overlap.
 
-use super::clock::{Clock, millis};
+use super::clock::Clock;
 use super::driver::READ_BUF_SIZE;
 use super::metrics::IoCounters;
 use crate::config::Config;
-use crate::protocol::framing::{HeadMemo, Limits};
-use crate::protocol::response::Responses;
-use crate::protocol::stats::Stats;
-use crate::protocol::{Batch, ConnId, Cx, Timeouts};
+use crate::protocol::{Common, ConnId, Cx};
 
 /// Everything a connection handler borrows for one call: what the protocol core
 /// needs, and the read buffer that only the driver uses.
@@ -33,16 +30,8 @@ pub struct LoopData {
     pub now: u64,
     /// A graceful shutdown is under way.
     pub draining: bool,
-    /// Rendered responses.
-    pub responses: Responses,
-    /// Framing limits.
-    pub limits: Limits,
-    /// The last head parsed (see [`HeadMemo`]).
-    pub memo: HeadMemo,
-    /// Timeouts in milliseconds.
-    pub timeouts: Timeouts,
-    /// Counters.
-    pub stats: Stats,
+    /// The answers, limits, timeouts, head memo and counters every connection uses.
+    pub common: Common,
     /// The reactor's own counters: bytes, close reasons.
     pub io: IoCounters,
     /// How often deadlines are checked: a quarter of the shortest timeout, between
@@ -56,26 +45,13 @@ pub struct LoopData {
 impl LoopData {
     /// Render the responses and size the buffers for `config`.
     pub fn new(config: &Config) -> LoopData {
-        let timeouts = Timeouts {
-            header: millis(config.header_timeout),
-            keep_alive: millis(config.keep_alive_timeout),
-            body: millis(config.body_timeout),
-            write: millis(config.write_timeout),
-            linger: millis(config.linger_timeout),
-        };
+        let common = Common::new(config, Clock::start().wall());
         LoopData {
             worker: None,
             now: 0,
             draining: false,
-            responses: Responses::for_config(config, Clock::start().wall()),
-            limits: Limits {
-                max_head: config.max_request_head,
-                max_body: config.max_body,
-            },
-            memo: HeadMemo::new(),
-            tick_ms: (timeouts.shortest() / 4).clamp(10, 1000),
-            timeouts,
-            stats: Stats::default(),
+            tick_ms: (common.timeouts.shortest() / 4).clamp(10, 1000),
+            common,
             io: IoCounters::default(),
             read_buf: vec![0; READ_BUF_SIZE].into_boxed_slice(),
             out: Vec::with_capacity(2 * READ_BUF_SIZE),
@@ -106,18 +82,9 @@ impl LoopData {
 
     /// Lend everything to the handler of connection `key`.
     pub fn context(&mut self, key: usize) -> Context<'_> {
+        let id = self.id(key);
         Context {
-            core: Cx {
-                id: self.id(key),
-                now: self.now,
-                draining: self.draining,
-                responses: &self.responses,
-                limits: &self.limits,
-                memo: &mut self.memo,
-                timeouts: &self.timeouts,
-                stats: &mut self.stats,
-                out: Batch::new(&mut self.out),
-            },
+            core: self.common.cx(id, self.now, self.draining, &mut self.out),
             read_buf: &mut self.read_buf,
             io: &mut self.io,
         }

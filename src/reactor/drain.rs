@@ -72,7 +72,7 @@ impl Server {
                 self.drain.timeout
             );
         }
-        self.data.stats.cut_off += open as u64;
+        self.data.common.stats.cut_off += open as u64;
         for _ in self.connections.drain() {
             self.data.io.close(CloseReason::CutOff);
         }

@@ -242,7 +242,7 @@ impl Server {
                 return Err(e);
             }
             self.data.now = self.clock.now_ms();
-            self.data.responses.refresh_date(self.clock.wall());
+            self.data.common.responses.refresh_date(self.clock.wall());
             for event in events.iter() {
                 match event.token() {
                     LISTENER => {
@@ -268,7 +268,7 @@ impl Server {
         }
         self.cut_off_the_rest();
         self.publish_metrics();
-        let summary = self.data.stats.summary();
+        let summary = self.data.common.stats.summary();
         log!(
             self.data.report_level(),
             "{}stopped: {summary}",
@@ -279,7 +279,7 @@ impl Server {
 
     /// The counters so far.
     pub fn stats(&self) -> &Stats {
-        &self.data.stats
+        &self.data.common.stats
     }
 
     /// Sleep until the next timer, or not at all when deferred work waits.
@@ -393,5 +393,5 @@ fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
 
 /// A new protocol core for a connection accepted now.
 fn new_core(data: &LoopData) -> Conn {
-    Conn::new(data.now, &data.timeouts)
+    Conn::new(data.now, &data.common.timeouts)
 }

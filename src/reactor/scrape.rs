@@ -103,7 +103,11 @@ impl Scrapes {
 impl Server {
     /// Counters of this reactor now, for [`metrics::render`].
     pub fn metrics_snapshot(&self) -> Snapshot {
-        Snapshot::take(&self.data.stats, &self.data.io, self.connections.len())
+        Snapshot::take(
+            &self.data.common.stats,
+            &self.data.io,
+            self.connections.len(),
+        )
     }
 
     /// Publish this reactor's counters to `slot` once per tick (at most a second
@@ -122,7 +126,11 @@ impl Server {
     /// After a tick, and when the loop ends: publish, if asked to.
     pub(super) fn publish_metrics(&mut self) {
         if let Some(slot) = &self.metrics.publish {
-            let snapshot = Snapshot::take(&self.data.stats, &self.data.io, self.connections.len());
+            let snapshot = Snapshot::take(
+                &self.data.common.stats,
+                &self.data.io,
+                self.connections.len(),
+            );
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = snapshot;
         }
     }

@@ -85,7 +85,7 @@ impl Server {
         let Some(interval) = self.ticker.stats_interval else {
             return;
         };
-        let summary = self.data.stats.summary();
+        let summary = self.data.common.stats.summary();
         let rate = (summary.requests - self.ticker.requests_before) as f64 / interval.as_secs_f64();
         let open = self.connections.len();
         log!(
