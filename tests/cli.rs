@@ -9,36 +9,19 @@ use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    GET, PROMPTLY, Reader, Serving, binary, connect, first_line_addr, roundtrip, wait_exit,
+    GET, PROMPTLY, Reader, Serving, binary, connect, first_line_addr, roundtrip, run_bounded,
+    wait_exit,
 };
 
 /// Run the binary with `args` (never on the default port) and collect its output;
 /// it must exit by itself within [`PROMPTLY`].
 fn run(args: &[&str]) -> (ExitStatus, String, String) {
-    let mut child = binary()
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait_exit(&mut child, PROMPTLY);
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status, stdout, stderr)
+    let out = run_bounded(binary().args(args).env_remove("RUST_LOG"), PROMPTLY);
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A file in the temp directory, removed when dropped.

@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::Duration;
 
-use common::{GET, Serving, roundtrip, wait_exit};
+use common::{GET, Serving, roundtrip};
 
 fn deploy_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,25 +36,14 @@ fn available(tool: &str, test: &str) -> bool {
 
 /// Run `command` (at most 60 s): whether it succeeded, and stdout then stderr.
 fn run(command: &mut Command) -> (bool, String) {
-    fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let out = drain(child.stdout.take().unwrap());
-    let err = drain(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let out = common::run_bounded(command, Duration::from_secs(60));
     (
-        status.success(),
-        format!("{}{}", out.join().unwrap(), err.join().unwrap()),
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{
     GET, PROMPTLY, Reader, Serving, binary, connect, eventually, read_until_eof, roundtrip,
-    wait_exit,
+    run_bounded, wait_exit,
 };
 use hello_reactor::{Config, ListenerMode, Workers};
 
@@ -174,30 +174,18 @@ fn the_port_is_checked_against_a_plain_listener_and_another_server() {
 
 /// `hello-reactor --bind addr args` exits 1 with one line naming the address.
 fn assert_refused(addr: &str, args: &[&str]) {
-    let mut child = binary()
-        .args(["--bind", addr])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait_exit(&mut child, PROMPTLY);
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let out = run_bounded(
+        binary()
+            .args(["--bind", addr])
+            .args(args)
+            .env_remove("RUST_LOG"),
+        PROMPTLY,
+    );
+    let (status, stdout, stderr) = (
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
     assert!(
@@ -324,21 +312,11 @@ fn auto_starts_one_worker_per_cpu() {
 #[test]
 fn zero_and_garbage_workers_exit_2() {
     for bad in ["0", "-3", "lots", "", "2.5", "99999999999999999999999"] {
-        let mut child = binary()
-            .args(["--bind", "127.0.0.1:0", &format!("--workers={bad}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status = wait_exit(&mut child, PROMPTLY);
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        let out = run_bounded(
+            binary().args(["--bind", "127.0.0.1:0", &format!("--workers={bad}")]),
+            PROMPTLY,
+        );
+        let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
         assert_eq!(status.code(), Some(2), "--workers={bad}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
         assert!(stderr.contains("--workers"), "{stderr}");
