@@ -8,11 +8,14 @@
 //! reactors (one by default, `--workers N` for more) and stops them together.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use log::{error, info, warn};
+use log::{debug, error, info, warn};
 
 use crate::config::Config;
+use crate::protocol::stats::Summary;
+use crate::reactor::{Endpoint, Server};
 
 pub mod activation;
 pub mod affinity;
@@ -36,6 +39,7 @@ pub fn serve(mut config: Config) -> ExitCode {
         info!("{resolution}");
     }
     config.max_connections = Some(connection_budget(config.max_connections));
+    let pin = config.pin_workers;
     let bound = match Workers::bind(config) {
         Ok(bound) => bound,
         Err(e) => {
@@ -45,15 +49,43 @@ pub fn serve(mut config: Config) -> ExitCode {
     };
     // Signals are caught before the address is announced: whoever reads that line
     // may send SIGTERM at once, and it must drain, not kill.
+    match bound.into_lone() {
+        Ok(server) => serve_lone(server, pin),
+        Err(bound) => serve_workers(*bound),
+    }
+}
+
+/// One reactor: it receives the signals in its own `Poll` and runs on this thread,
+/// so the process has one thread (see [`signals`] for why that matters).
+fn serve_lone(mut server: Server, pin: bool) -> ExitCode {
+    match signal_hook_mio::v1_0::Signals::new(signals::HANDLED) {
+        Ok(watched) => {
+            if let Err(e) = server.watch_signals(watched, signals::meaning) {
+                warn!("cannot handle SIGTERM/SIGINT: {e}");
+            }
+        }
+        Err(e) => warn!("cannot handle SIGTERM/SIGINT: {e}"),
+    }
+    if pin {
+        match affinity::allowed_cpus().map(|cpus| cpus.first().copied()) {
+            Ok(Some(cpu)) => match affinity::pin_current_thread(cpu) {
+                Ok(()) => debug!("pinned to CPU {cpu}"),
+                Err(e) => warn!("--pin-workers: cannot pin to CPU {cpu}: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => warn!("--pin-workers: {e}; not pinned"),
+        }
+    }
+    announce(server.endpoint(), server.metrics_addr());
+    exit_status(server.run())
+}
+
+/// Several reactors, each on its thread; one more thread waits for signals.
+fn serve_workers(bound: Bound) -> ExitCode {
     if let Err(e) = signals::forward(bound.handles()) {
         warn!("cannot handle SIGTERM/SIGINT: {e}");
     }
-    let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "Serving HTTP on {} ...", bound.endpoint());
-    if let Some(addr) = bound.metrics_addr() {
-        let _ = writeln!(stdout, "Metrics on http://{addr}/metrics");
-    }
-    let _ = stdout.flush();
+    announce(bound.endpoint(), bound.metrics_addr());
     let mut workers = match bound.spawn() {
         Ok(workers) => workers,
         Err(e) => {
@@ -61,7 +93,22 @@ pub fn serve(mut config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match workers.join() {
+    exit_status(workers.join())
+}
+
+/// stdout's first line says where the server listens, the second (with
+/// `--metrics-bind`) where the metrics are: scripts and tests read them.
+fn announce(endpoint: &Endpoint, metrics: Option<SocketAddr>) {
+    let mut stdout = io::stdout();
+    let _ = writeln!(stdout, "Serving HTTP on {endpoint} ...");
+    if let Some(addr) = metrics {
+        let _ = writeln!(stdout, "Metrics on http://{addr}/metrics");
+    }
+    let _ = stdout.flush();
+}
+
+fn exit_status(result: io::Result<Summary>) -> ExitCode {
+    match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             error!("the event loop failed: {e}");

@@ -1,8 +1,6 @@
 //! Signals, caught once for the process and passed to every reactor.
 //!
-//! A signal handler may do almost nothing, so signal-hook's iterator turns each
-//! signal into a message for an ordinary thread, which asks every reactor through
-//! its [`ServerHandle`] (a flag and a wake-up, exactly what a library caller uses):
+//! What each signal means is decided in one place, [`meaning`]:
 //! - SIGTERM, SIGINT: drain (stop accepting, finish in-flight requests); a second
 //!   one stops at once.
 //! - SIGHUP: logged and ignored. nginx re-reads its configuration on SIGHUP; this
@@ -11,6 +9,16 @@
 //!   kill a server that was started from it.
 //! - SIGPIPE is ignored by every Rust program: a write to a closed socket returns
 //!   `EPIPE` instead of killing the process.
+//!
+//! How they arrive depends on how many reactors there are:
+//! - **One** (the default): signal-hook's pipe is registered with the reactor's own
+//!   `Poll` ([`Server::watch_signals`](crate::Server::watch_signals)), and the
+//!   reactor runs on the main thread. The process then has one thread, and glibc
+//!   keeps its single-threaded fast path: with a second thread, every `send` and
+//!   `recv` also switches the thread's cancellation state, which cost about 1 % of
+//!   the CPU time per request at ka100 (`docs/benchmarks.md`).
+//! - **Several**: one thread of its own waits for signals and asks every reactor
+//!   through its [`ServerHandle`] (a flag and a wake-up, what a library caller uses).
 
 use std::io;
 
@@ -18,34 +26,48 @@ use log::{info, warn};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::reactor::ServerHandle;
+use crate::reactor::{ServerHandle, SignalMeaning};
+
+/// The signals the process handles.
+pub const HANDLED: [i32; 3] = [SIGTERM, SIGINT, SIGHUP];
+
+/// What `signal` asks for, given whether a drain has already begun; logs it.
+pub fn meaning(signal: i32, draining: bool) -> SignalMeaning {
+    let name = match signal {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        _ => {
+            info!("SIGHUP: ignored (flags change only with a restart)");
+            return SignalMeaning::Nothing;
+        }
+    };
+    if draining {
+        info!("{name} again: stopping now");
+        SignalMeaning::Stop
+    } else {
+        info!("{name}: draining");
+        SignalMeaning::Drain
+    }
+}
 
 /// Start the thread that turns signals into requests to `handles`.
 pub fn forward(handles: Vec<ServerHandle>) -> io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    let mut signals = Signals::new(HANDLED)?;
     std::thread::Builder::new()
         .name("hello-reactor-signals".into())
         .spawn(move || {
             let mut draining = false;
             for signal in signals.forever() {
-                let name = match signal {
-                    SIGINT => "SIGINT",
-                    SIGTERM => "SIGTERM",
-                    _ => {
-                        info!("SIGHUP: ignored (flags change only with a restart)");
-                        continue;
+                let result = match meaning(signal, draining) {
+                    SignalMeaning::Nothing => Ok(()),
+                    SignalMeaning::Drain => {
+                        draining = true;
+                        handles.iter().try_for_each(ServerHandle::shutdown)
                     }
-                };
-                let result = if draining {
-                    info!("{name} again: stopping now");
-                    handles.iter().try_for_each(ServerHandle::stop)
-                } else {
-                    info!("{name}: draining");
-                    draining = true;
-                    handles.iter().try_for_each(ServerHandle::shutdown)
+                    SignalMeaning::Stop => handles.iter().try_for_each(ServerHandle::stop),
                 };
                 if let Err(e) = result {
-                    warn!("cannot pass {name} on: {e}");
+                    warn!("cannot pass signal {signal} on: {e}");
                 }
             }
         })?;

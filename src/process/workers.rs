@@ -226,6 +226,16 @@ impl Bound {
         self.servers.iter().map(Server::handle).collect()
     }
 
+    /// The one reactor, if there is exactly one (to run on the caller's thread);
+    /// else `self` back.
+    pub fn into_lone(mut self) -> Result<Server, Box<Bound>> {
+        if self.servers.len() == 1 {
+            Ok(self.servers.remove(0))
+        } else {
+            Err(Box::new(self))
+        }
+    }
+
     /// Start every worker on its thread `hello-reactor-{i}`, pinned if asked.
     pub fn spawn(self) -> io::Result<Workers> {
         let n = self.servers.len();

@@ -30,7 +30,56 @@ impl Drain {
     }
 }
 
+/// What a signal asks a reactor for (the process decides, see
+/// `process/signals.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalMeaning {
+    /// Nothing: log it and go on.
+    Nothing,
+    /// A graceful drain.
+    Drain,
+    /// Stop at once.
+    Stop,
+}
+
+/// The signals a reactor receives in its own `Poll` (one reactor in the process),
+/// and what each means.
+pub(super) struct WatchedSignals {
+    pub(super) signals: signal_hook_mio::v1_0::Signals,
+    pub(super) meaning: fn(i32, bool) -> SignalMeaning,
+}
+
 impl Server {
+    /// Receive `signals` in this reactor's own `Poll`, with `meaning` deciding what
+    /// each asks for (given whether a drain has begun). For a process with one
+    /// reactor: no thread is needed to wait for signals.
+    pub fn watch_signals(
+        &mut self,
+        mut signals: signal_hook_mio::v1_0::Signals,
+        meaning: fn(i32, bool) -> SignalMeaning,
+    ) -> std::io::Result<()> {
+        self.poll
+            .registry()
+            .register(&mut signals, super::SIGNALS, mio::Interest::READABLE)?;
+        self.signals = Some(WatchedSignals { signals, meaning });
+        Ok(())
+    }
+
+    pub(super) fn on_signals(&mut self) {
+        let Some(watched) = self.signals.as_mut() else {
+            return;
+        };
+        let meaning = watched.meaning;
+        let pending: Vec<i32> = watched.signals.pending().collect();
+        for signal in pending {
+            match meaning(signal, self.drain.deadline.is_some()) {
+                SignalMeaning::Nothing => {}
+                SignalMeaning::Drain => self.begin_drain(),
+                SignalMeaning::Stop => self.drain.stop_now = true,
+            }
+        }
+    }
+
     pub(super) fn on_wake(&mut self) {
         match self.control.request() {
             Request::None => {}

@@ -11,6 +11,7 @@
 //!   for each event:  LISTENER -> accept (at most 128), serve each new one   |
 //!                                at once if the kernel deferred its accept  |
 //!                    WAKER    -> shutdown/stop asked by another thread      |
+//!                    SIGNALS  -> SIGTERM/SIGINT/SIGHUP, for a lone reactor  |
 //!                    conn     -> look the token up again; ready() -> Next   |
 //!            |                                                              |
 //!   deferred connections (read budget spent) get another call              |
@@ -76,13 +77,14 @@ mod ticker;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
+pub use drain::SignalMeaning;
 pub use driver::{Connection, Next, Readiness};
 pub use handle::{Running, ServerHandle, Snapshot};
 pub use stream::Endpoint;
 
 use accept::Acceptor;
 use context::LoopData;
-use drain::Drain;
+use drain::{Drain, WatchedSignals};
 use handle::Control;
 pub use scrape::MetricsSlot;
 use scrape::{MetricsLinks, SCRAPE_BASE, Scrapes};
@@ -92,6 +94,7 @@ use ticker::Ticker;
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
 const METRICS: Token = Token(usize::MAX - 2);
+const SIGNALS: Token = Token(usize::MAX - 3);
 
 /// A reactor with its listener, ready to [`run`](Server::run) or [`spawn`](Server::spawn).
 pub struct Server {
@@ -107,6 +110,8 @@ pub struct Server {
     scrapes: Option<Scrapes>,
     /// Metrics to publish for, or gather from, other reactors.
     metrics: MetricsLinks,
+    /// SIGTERM and kin, when this reactor receives them itself (see `drain.rs`).
+    signals: Option<WatchedSignals>,
     /// Connections whose budget ran out last turn, and `LISTENER` if accepting did.
     deferred: Vec<Token>,
     /// Scratch list of keys to call after a pass over the slab.
@@ -157,6 +162,7 @@ impl Server {
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
             scrapes: None,
             metrics: MetricsLinks::default(),
+            signals: None,
             data,
             clock: Clock::start(),
             control: Arc::new(Control::new(waker)),
@@ -250,6 +256,7 @@ impl Server {
                         self.accept_some();
                     }
                     WAKER => self.on_wake(),
+                    SIGNALS => self.on_signals(),
                     METRICS => self.accept_scrapes(),
                     token if token.0 >= SCRAPE_BASE => self.scrape_ready(token),
                     token => {
