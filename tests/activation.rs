@@ -33,15 +33,6 @@ fn get(addr: SocketAddr) -> std::io::Result<String> {
     Ok(response)
 }
 
-/// A free loopback port (bound, then released for the tool to bind).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `(connections, requests)` from the `stopped: ...` summary line.
 fn summary(log: &str) -> (u64, u64) {
     let line = log
@@ -65,7 +56,7 @@ fn systemd_socket_activate_hands_over_a_tcp_socket() {
     if !tool_available("systemd-socket-activate") {
         return;
     }
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let addr = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
     let mut command = Command::new("systemd-socket-activate");
     command
         .args(["-l", &addr.to_string()])

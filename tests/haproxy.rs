@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -43,17 +43,13 @@ const SHUTDOWN_TIMEOUT_SECS: &str = "5";
 
 /// Run `command` to completion (bounded by `STEP`): its status and combined output.
 fn run(command: &mut Command) -> (bool, String) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let out = drain(child.stdout.take().unwrap());
-    let err = drain(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child, STEP);
-    let text = format!("{}{}", out.join().unwrap(), err.join().unwrap());
-    (status.success(), text)
+    let out = common::run_bounded(command, STEP);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }
 
 /// Read a pipe to its end on a thread (a full pipe would block the writer).
@@ -117,15 +113,6 @@ fn server_lines(template: &str) -> usize {
         .lines()
         .filter(|l| l.trim_start().starts_with("server "))
         .count()
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One hello-reactor process (the real binary), killed if still running when dropped.
@@ -210,7 +197,7 @@ impl Haproxy {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("admin.sock");
-        let front_port = free_port();
+        let front_port = common::free_port();
         let config = dir.join("haproxy.cfg");
         std::fs::write(
             &config,

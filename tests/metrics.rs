@@ -263,14 +263,7 @@ fn a_real_prometheus_scrapes_the_counts() {
         ),
     )
     .unwrap();
-    let web = SocketAddr::from((
-        [127, 0, 0, 1],
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port(),
-    ));
+    let web = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
     let mut command = Command::new("prometheus");
     command
         .arg(format!("--config.file={}", config.display()))

@@ -412,6 +412,16 @@ pub fn open_fds(pid: u32) -> usize {
         .count()
 }
 
+/// A loopback port that was free a moment ago (bound, then released for another
+/// program to bind).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Run `command` to completion, killing it (and failing) after `within`.
 pub fn run_bounded(command: &mut Command, within: Duration) -> Output {
     let mut child = command
