@@ -15,7 +15,7 @@ use mio::{Interest, Token};
 use super::driver::{Connection, Next, Readiness};
 use super::metrics::CloseReason;
 use super::stream::{Endpoint, Listener, Peer, Stream};
-use super::{LISTENER, Server, listener, new_core};
+use super::{LISTENER, Server, after_call, listener, new_core};
 use crate::config::Config;
 use crate::reactor::listener::Accepted;
 
@@ -180,9 +180,10 @@ impl Server {
             self.data.io.close(CloseReason::Error);
             return;
         }
+        // Not `Close` (returned above): at most a yield to queue.
+        after_call(&self.poll, &mut self.deferred, &mut conn, Token(key), next);
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
-        self.apply(Token(key), next);
     }
 
     /// At the cap with the listener readable (an edge, or accepting left off with

@@ -152,7 +152,9 @@ impl Server {
         for key in keys.drain(..) {
             if let Some(conn) = self.connections.get_mut(key) {
                 let next = conn.drain(&mut self.data.context(key));
-                self.after_call(Token(key), next);
+                if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {
+                    self.close(key);
+                }
             }
         }
         self.scratch = keys;

@@ -36,7 +36,7 @@
 //!   earlier in the turn may name a new one. Each event looks its token up again; a
 //!   spurious call is harmless because handlers act only on what `read` and `write`
 //!   report.
-//! - **Handlers never close themselves.** They return [`Next`] and `Server::apply`
+//! - **Handlers never close themselves.** They return [`Next`] and `after_call`
 //!   acts after the call: a connection that removed itself from the slab would free
 //!   the `&mut self` it runs on. Closing is dropping: the fd's close removes it from
 //!   epoll and kqueue, so no `deregister` is needed.
@@ -318,30 +318,8 @@ impl Server {
         };
         trace!("{}: {readiness}", self.data.id(token.0));
         let next = conn.ready(&mut self.data.context(token.0), readiness);
-        self.after_call(token, next);
-    }
-
-    /// Act on what a handler returned, after it returned: watch for writability if
-    /// output waits, and keep, defer or close. Every handler call ends here.
-    fn after_call(&mut self, token: Token, next: Next) {
-        if next != Next::Close
-            && let Some(conn) = self.connections.get_mut(token.0)
-        {
-            watch_writable(&self.poll, conn, token);
-        }
-        self.apply(token, next);
-    }
-
-    fn apply(&mut self, token: Token, next: Next) {
-        match next {
-            Next::Keep => {}
-            Next::Yield => {
-                let conn = self.connections.get_mut(token.0);
-                if conn.is_some_and(Connection::mark_queued) {
-                    self.deferred.push(token);
-                }
-            }
-            Next::Close => self.close(token.0),
+        if after_call(&self.poll, &mut self.deferred, conn, token, next) {
+            self.close(token.0);
         }
     }
 
@@ -378,6 +356,26 @@ impl Server {
         self.resume_accepting();
         self.tick();
     }
+}
+
+/// Act on what a handler returned, after it returned and while the connection is
+/// still at hand (no second slab lookup): watch for writability if output waits,
+/// or put it on the deferred list once. Every handler call ends here; `true` means
+/// the caller must close it (the loop closes, never the handler).
+fn after_call(
+    poll: &Poll,
+    deferred: &mut Vec<Token>,
+    conn: &mut Connection,
+    token: Token,
+    next: Next,
+) -> bool {
+    match next {
+        Next::Close => return true,
+        Next::Yield if conn.mark_queued() => deferred.push(token),
+        Next::Yield | Next::Keep => {}
+    }
+    watch_writable(poll, conn, token);
+    false
 }
 
 /// Add writable interest the first time a connection has output the socket would

@@ -76,7 +76,9 @@ impl Server {
                 conn.core().phase()
             );
             let next = conn.expire(&mut self.data.context(key));
-            self.after_call(Token(key), next);
+            if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {
+                self.close(key);
+            }
         }
         self.scratch = due;
     }
