@@ -13,6 +13,25 @@
 
 use std::io;
 
+use log::{debug, warn};
+
+/// The CPUs `--pin-workers` pins to: the allowed set, or none (with a warning) if
+/// it cannot be read.
+pub fn cpus_for_pinning() -> Vec<usize> {
+    allowed_cpus().unwrap_or_else(|e| {
+        warn!("--pin-workers: {e}; not pinned");
+        Vec::new()
+    })
+}
+
+/// Pin the calling thread to `cpu`, logging the outcome under `who` (`w1`).
+pub fn pin_logged(who: &str, cpu: usize) {
+    match pin_current_thread(cpu) {
+        Ok(()) => debug!("{who}: pinned to CPU {cpu}"),
+        Err(e) => warn!("{who}: cannot pin to CPU {cpu}: {e}"),
+    }
+}
+
 /// The CPUs this process may run on, in ascending order.
 #[cfg(target_os = "linux")]
 pub fn allowed_cpus() -> io::Result<Vec<usize>> {

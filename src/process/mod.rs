@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use log::{debug, error, info, warn};
+use log::{error, info, warn};
 
 use crate::config::Config;
 use crate::protocol::stats::Summary;
@@ -66,15 +66,8 @@ fn serve_lone(mut server: Server, pin: bool) -> ExitCode {
         }
         Err(e) => warn!("cannot handle SIGTERM/SIGINT: {e}"),
     }
-    if pin {
-        match affinity::allowed_cpus().map(|cpus| cpus.first().copied()) {
-            Ok(Some(cpu)) => match affinity::pin_current_thread(cpu) {
-                Ok(()) => debug!("pinned to CPU {cpu}"),
-                Err(e) => warn!("--pin-workers: cannot pin to CPU {cpu}: {e}"),
-            },
-            Ok(None) => {}
-            Err(e) => warn!("--pin-workers: {e}; not pinned"),
-        }
+    if pin && let Some(&cpu) = affinity::cpus_for_pinning().first() {
+        affinity::pin_logged("reactor", cpu);
     }
     announce(server.endpoint(), server.metrics_addr());
     exit_status(server.run())

@@ -48,7 +48,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use log::{debug, info, log_enabled, warn};
+use log::{debug, info, log_enabled};
 
 use super::affinity;
 use super::listen;
@@ -240,14 +240,7 @@ impl Bound {
     pub fn spawn(self) -> io::Result<Workers> {
         let n = self.servers.len();
         let cpus = if self.pin {
-            match affinity::allowed_cpus() {
-                Ok(cpus) if !cpus.is_empty() => cpus,
-                Ok(_) => Vec::new(),
-                Err(e) => {
-                    warn!("--pin-workers: {e}; workers are not pinned");
-                    Vec::new()
-                }
-            }
+            affinity::cpus_for_pinning()
         } else {
             Vec::new()
         };
@@ -286,25 +279,10 @@ impl Bound {
 
 /// Run `server` on thread `hello-reactor-{i}`, pinned to `cpu` first if given.
 fn spawn_worker(server: Server, i: usize, cpu: Option<usize>) -> io::Result<Running> {
-    let addr = server.local_addr();
-    let handle = server.handle();
-    let endpoint = server.endpoint().clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("hello-reactor-{i}"))
-        .spawn(move || {
-            if let Some(cpu) = cpu {
-                match affinity::pin_current_thread(cpu) {
-                    Ok(()) => debug!("w{i}: pinned to CPU {cpu}"),
-                    Err(e) => warn!("w{i}: cannot pin to CPU {cpu}: {e}"),
-                }
-            }
-            server.run()
-        })?;
-    Ok(Running {
-        addr,
-        endpoint,
-        handle,
-        thread: Some(thread),
+    server.spawn_named(format!("hello-reactor-{i}"), move || {
+        if let Some(cpu) = cpu {
+            affinity::pin_logged(&format!("w{i}"), cpu);
+        }
     })
 }
 

@@ -61,7 +61,7 @@ use slab::Slab;
 
 use crate::config::Config;
 use crate::protocol::Conn;
-use crate::protocol::stats::{Stats, Summary};
+use crate::protocol::stats::Summary;
 
 mod accept;
 mod clock;
@@ -208,14 +208,20 @@ impl Server {
         }
     }
 
-    /// Run the loop on a new thread named `name`.
-    pub fn spawn_named(self, name: String) -> io::Result<Running> {
+    /// Run the loop on a new thread named `name`, after `setup` on that thread
+    /// (pinning it to a CPU, say).
+    pub fn spawn_named(
+        self,
+        name: String,
+        setup: impl FnOnce() + Send + 'static,
+    ) -> io::Result<Running> {
         let addr = self.local_addr();
         let endpoint = self.endpoint().clone();
         let handle = self.handle();
-        let thread = std::thread::Builder::new()
-            .name(name)
-            .spawn(move || self.run())?;
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            setup();
+            self.run()
+        })?;
         Ok(Running {
             addr,
             endpoint,
@@ -226,7 +232,7 @@ impl Server {
 
     /// Run the loop on a new thread.
     pub fn spawn(self) -> io::Result<Running> {
-        self.spawn_named("hello-reactor".into())
+        self.spawn_named("hello-reactor".into(), || {})
     }
 
     /// Run the loop on this thread until a drain completes or a stop is asked for.
@@ -282,11 +288,6 @@ impl Server {
             self.data.worker_prefix()
         );
         Ok(summary)
-    }
-
-    /// The counters so far.
-    pub fn stats(&self) -> &Stats {
-        &self.data.common.stats
     }
 
     /// Sleep until the next timer, or not at all when deferred work waits.
