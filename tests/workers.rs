@@ -28,28 +28,42 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// Names of the threads of process `pid`, from `/proc/PID/task/*/comm` (at most 15
-/// bytes: `hello-reactor-0` fits exactly).
-fn thread_names(pid: u32) -> Vec<String> {
+/// The `/proc/PID/task/TID` directories of process `pid` and their thread names
+/// (`comm`, at most 15 bytes: `hello-reactor-0` fits exactly).
+fn tasks(pid: u32) -> Vec<(std::path::PathBuf, String)> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
     };
     tasks
         .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-        .map(|name| name.trim_end().to_string())
+        .filter_map(|task| {
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            Some((task.path(), name.trim_end().to_string()))
+        })
         .collect()
 }
 
-/// Threads named `hello-reactor-<digit>...`: the workers.
+fn thread_names(pid: u32) -> Vec<String> {
+    tasks(pid).into_iter().map(|(_, name)| name).collect()
+}
+
+/// Whether a thread name is a worker's: `hello-reactor-<digit>...`.
+fn is_worker(name: &str) -> bool {
+    name.strip_prefix("hello-reactor-")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The task directories of the worker threads.
+fn worker_tasks(pid: u32) -> Vec<std::path::PathBuf> {
+    let tasks = tasks(pid).into_iter();
+    tasks
+        .filter(|(_, name)| is_worker(name))
+        .map(|(path, _)| path)
+        .collect()
+}
+
 fn worker_threads(pid: u32) -> usize {
-    thread_names(pid)
-        .iter()
-        .filter(|name| {
-            name.strip_prefix("hello-reactor-")
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-        })
-        .count()
+    worker_tasks(pid).len()
 }
 
 /// The number right before `what` in `text` (`"12 requests"` -> 12).
@@ -403,23 +417,18 @@ fn the_library_starts_and_drains_n_workers() {
 
 /// `Cpus_allowed_list` of every worker thread of process `pid`.
 fn worker_cpu_lists(pid: u32) -> Vec<String> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
+    let status = |task: &std::path::PathBuf| std::fs::read_to_string(task.join("status")).ok();
+    let list = |status: String| {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("Cpus_allowed_list:"))?;
+        Some(line["Cpus_allowed_list:".len()..].trim().to_string())
     };
-    let mut lists = Vec::new();
-    for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if !comm.starts_with("hello-reactor-")
-            || !comm[14..].starts_with(|c: char| c.is_ascii_digit())
-        {
-            continue;
-        }
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        if let Some(line) = status.lines().find(|l| l.starts_with("Cpus_allowed_list:")) {
-            lists.push(line["Cpus_allowed_list:".len()..].trim().to_string());
-        }
-    }
-    lists
+    worker_tasks(pid)
+        .iter()
+        .filter_map(status)
+        .filter_map(list)
+        .collect()
 }
 
 #[cfg(target_os = "linux")]
@@ -441,4 +450,74 @@ fn pinned_workers_each_run_on_one_cpu() {
     assert_eq!(roundtrip(server.addr, GET).status, 200);
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
+}
+
+/// The scheduling policy of every thread of process `pid` (`/proc/PID/task/TID/stat`
+/// field 41: 0 SCHED_OTHER, 3 SCHED_BATCH), with the thread's name.
+fn policies(pid: u32) -> Vec<(String, u32)> {
+    let policy = |task: &std::path::PathBuf| {
+        let stat = std::fs::read_to_string(task.join("stat")).ok()?;
+        // Fields from the third (state) on follow the name in parentheses.
+        let rest = &stat[stat.rfind(") ")? + 2..];
+        rest.split(' ').nth(41 - 3)?.parse().ok()
+    };
+    let tasks = tasks(pid).into_iter();
+    tasks
+        .filter_map(|(path, name)| Some((name, policy(&path)?)))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn workers_that_outnumber_the_cpus_run_under_sched_batch_and_no_others() {
+    const SCHED_OTHER: u32 = 0;
+    const SCHED_BATCH: u32 = 3;
+    let cpus = hello_reactor::process::affinity::allowed_cpus()
+        .unwrap()
+        .len();
+    let over = (cpus + 1).to_string();
+    let server = Serving::start(&["--workers", &over], None);
+    let batch = |pid| {
+        let workers: Vec<_> = policies(pid)
+            .into_iter()
+            .filter(|(n, _)| is_worker(n))
+            .collect();
+        workers.len() == cpus + 1 && workers.iter().all(|&(_, p)| p == SCHED_BATCH)
+    };
+    assert!(
+        eventually(PROMPTLY, || batch(server.pid())),
+        "{:?}",
+        policies(server.pid())
+    );
+    // The process's own threads keep the normal policy.
+    let others = policies(server.pid())
+        .into_iter()
+        .filter(|(n, _)| !is_worker(n));
+    assert!(
+        others.clone().all(|(_, p)| p == SCHED_OTHER),
+        "{:?}",
+        others.collect::<Vec<_>>()
+    );
+    assert_eq!(roundtrip(server.addr, GET).status, 200);
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "{over} workers share {cpus} CPU(s): they run under SCHED_BATCH"
+        )),
+        "{log}"
+    );
+
+    // As many workers as CPUs (or one, the lone reactor): the normal policy.
+    let fit = cpus.to_string();
+    let server = Serving::start(&["--workers", &fit], None);
+    assert!(eventually(PROMPTLY, || worker_threads(server.pid())
+        == cpus
+        || cpus == 1));
+    thread::sleep(ms(100));
+    let all = policies(server.pid());
+    assert!(all.iter().all(|&(_, p)| p == SCHED_OTHER), "{all:?}");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("SCHED_BATCH"), "{log}");
 }

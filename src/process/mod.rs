@@ -23,6 +23,7 @@ pub mod cli;
 pub mod fdlimit;
 mod listen;
 mod signals;
+mod timeshare;
 mod workers;
 
 pub use workers::{Bound, Workers};

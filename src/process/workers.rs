@@ -52,6 +52,7 @@ use log::{debug, info, log_enabled};
 
 use super::affinity;
 use super::listen;
+use super::timeshare;
 use crate::config::Config;
 use crate::protocol::stats::{Summary, stats_line};
 use crate::reactor::{Endpoint, Running, Server, ServerHandle};
@@ -236,7 +237,8 @@ impl Bound {
         }
     }
 
-    /// Start every worker on its thread `hello-reactor-{i}`, pinned if asked.
+    /// Start every worker on its thread `hello-reactor-{i}`, pinned if asked, and
+    /// under `SCHED_BATCH` if they outnumber the CPUs (see [`timeshare`]).
     pub fn spawn(self) -> io::Result<Workers> {
         let n = self.servers.len();
         let cpus = if self.pin {
@@ -244,6 +246,13 @@ impl Bound {
         } else {
             Vec::new()
         };
+        let shared_cpus = timeshare::workers_share_cpus(n);
+        if let Some(c) = shared_cpus {
+            info!(
+                "{n} workers share {c} CPU(s): they run under SCHED_BATCH, so that a worker \
+                 waking up does not preempt another in the middle of its batch"
+            );
+        }
         if n > 1 {
             let cap: Option<usize> = self
                 .servers
@@ -262,7 +271,7 @@ impl Bound {
         let mut running = Vec::with_capacity(n);
         for (i, server) in self.servers.into_iter().enumerate() {
             let cpu = (!cpus.is_empty()).then(|| cpus[i % cpus.len()]);
-            running.push(spawn_worker(server, i, cpu)?);
+            running.push(spawn_worker(server, i, cpu, shared_cpus.is_some())?);
         }
         let reporter = match self.stats_interval {
             Some(interval) => Some(Reporter::spawn(handles.clone(), interval)?),
@@ -277,11 +286,16 @@ impl Bound {
     }
 }
 
-/// Run `server` on thread `hello-reactor-{i}`, pinned to `cpu` first if given.
-fn spawn_worker(server: Server, i: usize, cpu: Option<usize>) -> io::Result<Running> {
+/// Run `server` on thread `hello-reactor-{i}`, pinned to `cpu` first if given, and
+/// under `SCHED_BATCH` if `batch`.
+fn spawn_worker(server: Server, i: usize, cpu: Option<usize>, batch: bool) -> io::Result<Running> {
     server.spawn_named(format!("hello-reactor-{i}"), move || {
+        let who = format!("w{i}");
         if let Some(cpu) = cpu {
-            affinity::pin_logged(&format!("w{i}"), cpu);
+            affinity::pin_logged(&who, cpu);
+        }
+        if batch {
+            timeshare::batch_logged(&who);
         }
     })
 }

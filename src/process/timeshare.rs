@@ -1,0 +1,97 @@
+//! Workers that must share a CPU run under `SCHED_BATCH` (Linux).
+//!
+//! A worker is a loop that runs a batch (every event one `epoll_wait` returned) and
+//! then sleeps in the next `epoll_wait`. When two workers share one CPU, the normal
+//! policy lets a worker that wakes up preempt the one running:
+//!
+//! ```text
+//!   SCHED_OTHER (wake-up preemption)      SCHED_BATCH (none)
+//!   CPU: w0 w0 | w1 w1 | w0 | w1 | w0      CPU: w0 w0 w0 w0 | w1 w1 w1 w1 | w0 ...
+//!              ^ w1 woken, w0 preempted              ^ w0 blocks in epoll_wait
+//! ```
+//!
+//! Every preemption is a context switch that splits two batches, and the preempted
+//! worker still has its events to finish. Measured with `--workers 2` on one CPU
+//! (`docs/workers.md`): a third of the switches were such preemptions, and CPU per
+//! request was 1.087× one worker's; under `SCHED_BATCH` the preemptions all but
+//! vanish and the cost falls to about 1.03×. `SCHED_BATCH` changes nothing else
+//! (same nice level, same share of the CPU); the woken worker runs when the running
+//! one blocks or its time slice ends, which on a CPU that two reactors take turns on
+//! is a batch later.
+//!
+//! Only then: with no more workers than CPUs the kernel spreads them out, and a
+//! worker's wake-up preemption is what keeps its latency low next to other tasks.
+//! So the policy is set only when the workers outnumber the CPUs this process may run
+//! on (its affinity mask, as `taskset` or a cpuset leaves it), and the process logs it.
+
+use std::io;
+
+use log::warn;
+
+use super::affinity;
+
+/// The number of CPUs this process may run on, if `workers` reactors outnumber
+/// them, so that at least two must take turns on one CPU; None if they do not or
+/// the set cannot be read.
+pub fn workers_share_cpus(workers: usize) -> Option<usize> {
+    let cpus = affinity::allowed_cpus().ok()?.len();
+    (workers > cpus && cpus > 0).then_some(cpus)
+}
+
+/// Put the calling thread under `SCHED_BATCH`, logging a failure under `who` (`w1`).
+pub fn batch_logged(who: &str) {
+    if let Err(e) = batch_current_thread() {
+        warn!("{who}: cannot switch to SCHED_BATCH: {e}");
+    }
+}
+
+/// Run the calling thread under `SCHED_BATCH` (priority 0, the only one it has).
+/// No privilege is needed to move a thread from the normal policy to this one.
+#[cfg(target_os = "linux")]
+pub fn batch_current_thread() -> io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; the kernel only reads `param`, a valid
+    // struct that outlives the call.
+    let result = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `SCHED_BATCH` is Linux only.
+#[cfg(not(target_os = "linux"))]
+pub fn batch_current_thread() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SCHED_BATCH is Linux only",
+    ))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_thread_has_the_batch_policy_and_only_it() {
+        let policy = std::thread::spawn(|| {
+            batch_current_thread().unwrap();
+            // SAFETY: pid 0 is the calling thread; no pointers are involved.
+            unsafe { libc::sched_getscheduler(0) }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(policy, libc::SCHED_BATCH);
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_OTHER);
+    }
+
+    #[test]
+    fn only_more_workers_than_cpus_share_them() {
+        let cpus = affinity::allowed_cpus().unwrap().len();
+        assert_eq!(workers_share_cpus(cpus), None);
+        assert_eq!(workers_share_cpus(cpus + 1), Some(cpus));
+        assert_eq!(workers_share_cpus(1), None);
+    }
+}
