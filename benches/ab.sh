@@ -6,7 +6,8 @@
 #
 # Method as in compare.sh (../shared/bench/README.md): each server pinned to CPU 0 and
 # started fresh for each run, wrk -t1 pinned to CPU 1; CPU per request = (utime + stime
-# of the server over the wrk run, from /proc/PID/stat) / responses wrk counted.
+# of the server and its child processes over the wrk run, from /proc/PID/stat) /
+# responses wrk counted.
 #
 # Usage: benches/ab.sh "A command" A_PORT "B command" B_PORT
 #   The commands start a server in the foreground listening on 127.0.0.1:PORT.
@@ -51,7 +52,14 @@ WRK_ARGS=(-t1 "-d${DURATION}s" "-c$CONNS")
 source benches/pinned.sh
 trap stop_pinned EXIT
 
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# CPU ticks (utime + stime) of process $1 and of its children, so that a server
+# that forks its workers (nginx with a master process) is measured with them.
+cpu_ticks() {
+    local pid
+    for pid in "$1" $(pgrep -P "$1"); do
+        sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null || true
+    done | awk '{ ticks += $12 + $13 } END { print ticks }'
+}
 
 # run CMD PORT -> prints "cpu_us_per_request requests_per_second error_lines"
 run() {
