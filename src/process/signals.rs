@@ -14,9 +14,12 @@
 //! - **One** (the default): signal-hook's pipe is registered with the reactor's own
 //!   `Poll` ([`Server::watch_signals`](crate::Server::watch_signals)), and the
 //!   reactor runs on the main thread. The process then has one thread, and glibc
-//!   keeps its single-threaded fast path: with a second thread, every `send` and
-//!   `recv` also switches the thread's cancellation state, which cost about 1 % of
-//!   the CPU time per request at ka100 (`docs/benchmarks.md`).
+//!   keeps its single-threaded fast path: with a second thread, each call to one of
+//!   its cancellation points also switches the thread's cancellation state. For
+//!   `send` and `recv` that cost about 1 % of the CPU time per request at ka100
+//!   (`docs/benchmarks.md`); they are direct system calls now
+//!   ([`Stream`](crate::reactor::stream::Stream)), but `epoll_wait` and `accept4`
+//!   still go through glibc.
 //! - **Several**: one thread of its own waits for signals and asks every reactor
 //!   through its [`ServerHandle`] (a flag and a wake-up, what a library caller uses).
 
