@@ -416,6 +416,7 @@ fn the_library_starts_and_drains_n_workers() {
 }
 
 /// `Cpus_allowed_list` of every worker thread of process `pid`.
+#[cfg(target_os = "linux")]
 fn worker_cpu_lists(pid: u32) -> Vec<String> {
     let status = |task: &std::path::PathBuf| std::fs::read_to_string(task.join("status")).ok();
     let list = |status: String| {
@@ -454,6 +455,7 @@ fn pinned_workers_each_run_on_one_cpu() {
 
 /// The scheduling policy of every thread of process `pid` (`/proc/PID/task/TID/stat`
 /// field 41: 0 SCHED_OTHER, 3 SCHED_BATCH), with the thread's name.
+#[cfg(target_os = "linux")]
 fn policies(pid: u32) -> Vec<(String, u32)> {
     let policy = |task: &std::path::PathBuf| {
         let stat = std::fs::read_to_string(task.join("stat")).ok()?;
