@@ -243,6 +243,13 @@ if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 
     expect_match "$log" 'INFO  hello_reactor::process::workers\] stopped: 4 connections, 4 requests' "log: one stopped line with the totals"
 fi
 
+echo "== walkthrough, lesson 8: two workers on one CPU"
+if start onecpu 'Serving HTTP on' taskset -c 0 "$BIN" --workers 2 --bind 127.0.0.1:0; then
+    kill -TERM "$PID"
+    timeout 15 tail --pid="$PID" -f /dev/null
+    expect_match "$WORK/onecpu.err" 'INFO  hello_reactor::process::workers\] 2 workers share 1 CPU\(s\): they run under SCHED_BATCH, so that a worker waking up does not preempt another in the middle of its batch$' "log: 2 workers share 1 CPU(s): SCHED_BATCH"
+fi
+
 echo "== examples/blocking.rs: the same core, blocking sockets"
 if start blocking 'Serving HTTP on' env RUST_LOG=trace "$EXAMPLES/blocking" 0; then
     timeout 10 curl -si "http://$ADDR/" >"$WORK/blocking-curl" || fail "curl against the blocking example failed"
