@@ -13,6 +13,9 @@ use std::process::Stdio;
 use std::thread;
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
+use common::threads::{is_worker, policies, worker_cpu_lists};
+use common::threads::{thread_names, worker_threads};
 use common::{
     GET, PROMPTLY, Reader, Serving, binary, connect, eventually, read_until_eof, roundtrip,
     run_bounded, wait_exit,
@@ -26,44 +29,6 @@ const REST: &[u8] = b"56789";
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// The `/proc/PID/task/TID` directories of process `pid` and their thread names
-/// (`comm`, at most 15 bytes: `hello-reactor-0` fits exactly).
-fn tasks(pid: u32) -> Vec<(std::path::PathBuf, String)> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|task| {
-            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
-            Some((task.path(), name.trim_end().to_string()))
-        })
-        .collect()
-}
-
-fn thread_names(pid: u32) -> Vec<String> {
-    tasks(pid).into_iter().map(|(_, name)| name).collect()
-}
-
-/// Whether a thread name is a worker's: `hello-reactor-<digit>...`.
-fn is_worker(name: &str) -> bool {
-    name.strip_prefix("hello-reactor-")
-        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-}
-
-/// The task directories of the worker threads.
-fn worker_tasks(pid: u32) -> Vec<std::path::PathBuf> {
-    let tasks = tasks(pid).into_iter();
-    tasks
-        .filter(|(_, name)| is_worker(name))
-        .map(|(path, _)| path)
-        .collect()
-}
-
-fn worker_threads(pid: u32) -> usize {
-    worker_tasks(pid).len()
 }
 
 /// The number right before `what` in `text` (`"12 requests"` -> 12).
@@ -415,23 +380,6 @@ fn the_library_starts_and_drains_n_workers() {
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
 
-/// `Cpus_allowed_list` of every worker thread of process `pid`.
-#[cfg(target_os = "linux")]
-fn worker_cpu_lists(pid: u32) -> Vec<String> {
-    let status = |task: &std::path::PathBuf| std::fs::read_to_string(task.join("status")).ok();
-    let list = |status: String| {
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("Cpus_allowed_list:"))?;
-        Some(line["Cpus_allowed_list:".len()..].trim().to_string())
-    };
-    worker_tasks(pid)
-        .iter()
-        .filter_map(status)
-        .filter_map(list)
-        .collect()
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn pinned_workers_each_run_on_one_cpu() {
@@ -451,22 +399,6 @@ fn pinned_workers_each_run_on_one_cpu() {
     assert_eq!(roundtrip(server.addr, GET).status, 200);
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
-}
-
-/// The scheduling policy of every thread of process `pid` (`/proc/PID/task/TID/stat`
-/// field 41: 0 SCHED_OTHER, 3 SCHED_BATCH), with the thread's name.
-#[cfg(target_os = "linux")]
-fn policies(pid: u32) -> Vec<(String, u32)> {
-    let policy = |task: &std::path::PathBuf| {
-        let stat = std::fs::read_to_string(task.join("stat")).ok()?;
-        // Fields from the third (state) on follow the name in parentheses.
-        let rest = &stat[stat.rfind(") ")? + 2..];
-        rest.split(' ').nth(41 - 3)?.parse().ok()
-    };
-    let tasks = tasks(pid).into_iter();
-    tasks
-        .filter_map(|(path, name)| Some((name, policy(&path)?)))
-        .collect()
 }
 
 #[cfg(target_os = "linux")]

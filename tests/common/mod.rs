@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use hello_reactor::{Config, Running, Server};
 
+pub mod threads;
+
 /// Longest any single read in a test waits before the test fails.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
