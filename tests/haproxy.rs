@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Reader, first_line_addr, wait_exit};
+use common::{Daemon, Reader, drain_text, first_line_addr};
 
 /// The checked-in configuration.
 fn config_path() -> PathBuf {
@@ -50,15 +50,6 @@ fn run(command: &mut Command) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
-}
-
-/// Read a pipe to its end on a thread (a full pipe would block the writer).
-fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
 }
 
 #[test]
@@ -117,49 +108,30 @@ fn server_lines(template: &str) -> usize {
 
 /// One hello-reactor process (the real binary), killed if still running when dropped.
 struct Instance {
-    child: Child,
+    daemon: Daemon,
     addr: SocketAddr,
-    stderr: Option<JoinHandle<String>>,
 }
 
 impl Instance {
     fn start(bind: &str) -> Instance {
-        let mut child = common::binary()
+        let mut command = common::binary();
+        command
             .args(["--bind", bind, "--shutdown-timeout", SHUTDOWN_TIMEOUT_SECS])
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = Some(drain(child.stderr.take().unwrap()));
-        let addr = first_line_addr(&mut child);
-        Instance {
-            child,
-            addr,
-            stderr,
-        }
+            .env_remove("RUST_LOG");
+        let mut daemon = Daemon::spawn(command);
+        let addr = first_line_addr(&mut daemon.child);
+        Instance { daemon, addr }
     }
 
     /// SIGTERM, then the exit, which must be a clean one (status 0).
     fn terminate(&mut self) {
-        common::signal(&self.child, "TERM");
-        let status = wait_exit(&mut self.child, STEP);
-        let stderr = self.stderr.take().unwrap().join().unwrap();
+        self.daemon.signal("TERM");
+        let (status, stderr) = self.daemon.wait(STEP);
         assert!(
             status.success(),
             "instance on {} exited with {status} after SIGTERM; stderr:\n{stderr}",
             self.addr
         );
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -213,8 +185,8 @@ impl Haproxy {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = Some(drain(child.stdout.take().unwrap()));
-        let stderr = Some(drain(child.stderr.take().unwrap()));
+        let stdout = Some(drain_text(child.stdout.take().unwrap()));
+        let stderr = Some(drain_text(child.stderr.take().unwrap()));
         let mut haproxy = Haproxy {
             child,
             dir,

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Daemon, GET, IO_TIMEOUT, Reader, Serving, connect, stdout_line, temp_path};
+use common::{Daemon, GET, IO_TIMEOUT, Reader, Serving, connect, temp_path};
 
 /// The binary with a metrics listener: the server and the metrics address from the
 /// second stdout line.
@@ -21,7 +21,7 @@ fn serve_with_metrics_and(args: &[&str]) -> (Serving, SocketAddr) {
     let mut all = vec!["--metrics-bind", "127.0.0.1:0"];
     all.extend_from_slice(args);
     let mut server = Serving::start(&all, Some("info"));
-    let line = stdout_line(&mut server.child);
+    let line = server.line();
     let addr = line
         .strip_prefix("Metrics on http://")
         .and_then(|rest| rest.strip_suffix("/metrics"))

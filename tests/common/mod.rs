@@ -308,13 +308,12 @@ pub fn temp_path(name: &str) -> std::path::PathBuf {
 /// How long a process asked to exit may take before a test fails.
 pub const PROMPTLY: Duration = Duration::from_secs(5);
 
-/// The binary serving on a free port, with `RUST_LOG` set to `rust_log` or unset.
-/// Its stderr is drained on a thread (a full pipe would block its logging), and it is
-/// killed when dropped, so a failed assertion leaves no process behind.
+/// The binary serving on a free port, with `RUST_LOG` set to `rust_log` or unset: a
+/// [`Daemon`] (stderr drained on a thread, killed when dropped, so a failed
+/// assertion leaves no process behind) and the address from its first line.
 pub struct Serving {
-    pub child: Child,
+    daemon: Daemon,
     pub addr: SocketAddr,
-    stderr: Option<JoinHandle<String>>,
 }
 
 impl Serving {
@@ -335,45 +334,33 @@ impl Serving {
             }
             None => Command::new(bin),
         };
-        command
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(["--bind", "127.0.0.1:0"]).args(args);
         match rust_log {
             Some(filter) => command.env("RUST_LOG", filter),
             None => command.env_remove("RUST_LOG"),
         };
-        let mut child = command.spawn().unwrap();
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        });
-        let addr = first_line_addr(&mut child);
-        Serving {
-            child,
-            addr,
-            stderr: Some(stderr),
-        }
+        let mut daemon = Daemon::spawn(command);
+        let addr = first_line_addr(&mut daemon.child);
+        Serving { daemon, addr }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.daemon.child.id()
+    }
+
+    /// The next line of stdout (after the `Serving HTTP on` line).
+    pub fn line(&mut self) -> String {
+        self.daemon.line()
     }
 
     /// Send a signal (`"TERM"`, `"INT"`, ...).
     pub fn signal(&self, name: &str) {
-        signal(&self.child, name);
+        self.daemon.signal(name);
     }
 
-    /// Wait for the exit (it must come within `within`): the status and all of stderr.
+    /// As [`Daemon::wait`].
     pub fn wait(&mut self, within: Duration) -> (ExitStatus, String) {
-        let status = wait_exit(&mut self.child, within);
-        let stderr = self.stderr.take().expect("waited once").join().unwrap();
-        (status, stderr)
+        self.daemon.wait(within)
     }
 
     /// SIGTERM, then [`Serving::wait`] up to [`PROMPTLY`].
@@ -394,16 +381,7 @@ impl Serving {
 
     /// The process has not exited.
     pub fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        self.daemon.child.try_wait().unwrap().is_none()
     }
 }
 
@@ -460,6 +438,15 @@ pub fn run_bounded(command: &mut Command, within: Duration) -> Output {
     }
 }
 
+/// Read a pipe to its end on a thread (a full pipe would block the writer), as text.
+pub fn drain_text(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
 /// Any program run for a test (the server with its own `--bind`, or a wrapper
 /// such as `systemd-socket-activate`): stdout is read line by line on demand,
 /// stderr is drained on a thread, and the process is killed when dropped.
@@ -471,20 +458,20 @@ pub struct Daemon {
 impl Daemon {
     /// Start `command` with piped stdout and stderr, `RUST_LOG=info`.
     pub fn start(mut command: Command) -> Daemon {
+        command.env("RUST_LOG", "info");
+        Daemon::spawn(command)
+    }
+
+    /// Start `command` as it is (environment included) with piped stdout and stderr.
+    pub fn spawn(mut command: Command) -> Daemon {
         command
-            .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        });
+        let stderr = drain_text(child.stderr.take().unwrap());
         Daemon {
             child,
             stderr: Some(stderr),
