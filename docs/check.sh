@@ -69,6 +69,12 @@ start() {
     return 1
 }
 
+# stop: SIGTERM the server start started, and wait (up to 15 s) until it has exited.
+stop() {
+    kill -TERM "$PID"
+    timeout 15 tail --pid="$PID" -f /dev/null || fail "the server did not stop within 15 s of SIGTERM"
+}
+
 # raw ADDR NAME REQUEST: send REQUEST (printf format) like telnet does, over bash's
 # /dev/tcp, and save the response to $WORK/NAME: the head, then Content-Length bytes
 # of body. Does not wait for the server to close (a kept-alive connection stays open).
@@ -180,8 +186,7 @@ print(s.recv(4096).decode())' "${ADDR##*:}" >"$WORK/pieces" || fail "the request
         -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "http://$ADDR/")
     [ "$code" = 431 ] && pass "a 20000-byte header: 431" || fail "a 20000-byte header: got $code, not 431"
 
-    kill -TERM "$PID"
-    timeout 15 tail --pid="$PID" -f /dev/null || fail "the server did not stop within 15 s of SIGTERM"
+    stop
     wait "$PID" && pass "SIGTERM: exit status 0" || fail "SIGTERM: exit status $?"
 
     # The trace lines the walkthrough quotes, with their targets.
@@ -219,8 +224,7 @@ print(s.recv(4096).decode())
 print("then", s.recv(4096))' "${ADDR##*:}" >"$WORK/408" || fail "the incomplete head failed"
     expect_match "$WORK/408" $'^HTTP/1.1 408 Request Timeout\r$' "an incomplete head: 408"
     expect_match "$WORK/408" "^then b''$" "after the 408: end of stream"
-    kill -TERM "$PID"
-    timeout 15 tail --pid="$PID" -f /dev/null
+    stop
     log=$WORK/timeouts.err
     expect_match "$log" 'TRACE hello_reactor::reactor::accept\] (w[0-9]+ )?conn [0-9]+: reading at accept$' "log: reading at accept (deferred accept, the default)"
     expect_match "$log" 'TRACE hello_reactor::reactor::ticker\] (w[0-9]+ )?conn [0-9]+: deadline passed in Head$' "log: deadline passed in Head"
@@ -235,8 +239,7 @@ if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 
     done
     [ "$(grep -o 'Hello, World!' "$WORK/workers-curl" | wc -l)" -eq 4 ] && pass "--workers 2: four answers" ||
         fail "--workers 2: not four answers"
-    kill -TERM "$PID"
-    timeout 15 tail --pid="$PID" -f /dev/null
+    stop
     log=$WORK/workers.err
     expect_match "$log" 'INFO  hello_reactor::process::workers\] 2 workers on 127\.0\.0\.1:[0-9]+ \(.*\), up to [0-9]+ connections in all$' "log: 2 workers on ADDR"
     expect_match "$log" 'DEBUG hello_reactor::reactor::accept\] w[01] conn [0-9]+: accepted from 127\.0\.0\.1:[0-9]+ \([0-9]+ open\)$' "log: w0/w1 conn N: accepted from"
@@ -245,8 +248,7 @@ fi
 
 echo "== walkthrough, lesson 8: two workers on one CPU"
 if start onecpu 'Serving HTTP on' taskset -c 0 "$BIN" --workers 2 --bind 127.0.0.1:0; then
-    kill -TERM "$PID"
-    timeout 15 tail --pid="$PID" -f /dev/null
+    stop
     expect_match "$WORK/onecpu.err" 'INFO  hello_reactor::process::workers\] 2 workers share 1 CPU\(s\): they run under SCHED_BATCH, so that a worker waking up does not preempt another in the middle of its batch$' "log: 2 workers share 1 CPU(s): SCHED_BATCH"
 fi
 
