@@ -385,6 +385,48 @@ impl Serving {
     }
 }
 
+/// Serve with `args` and `--stats-interval 0.2`: five `request`s (each answered
+/// 200), one without a Host (400), a pause of `pause`, SIGTERM and a clean exit.
+/// Checks what every `stats:` line must say (at least two of them, with a rate and
+/// the open connections, and the 400 counted) and returns them with all of stderr.
+pub fn stats_lines_after_traffic(
+    args: &[&str],
+    request: &[u8],
+    pause: Duration,
+) -> (Vec<String>, String) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--stats-interval", "0.2"]);
+    let serving = Serving::start(&all, None);
+    for _ in 0..5 {
+        assert_eq!(roundtrip(serving.addr, request).status, 200);
+    }
+    let bad = roundtrip(serving.addr, b"GET / HTTP/1.1\r\n\r\n"); // no Host
+    assert_eq!(bad.status, 400);
+    std::thread::sleep(pause);
+    let (status, stderr) = serving.terminate();
+    assert!(status.success(), "{stderr}");
+    let stats: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains("stats: "))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        stats.len() >= 2,
+        "expected a stats line every 0.2 s:\n{stderr}"
+    );
+    assert!(
+        stats
+            .iter()
+            .all(|l| l.contains(" req/s, ") && l.contains(" open connections, ")),
+        "{stats:?}"
+    );
+    assert!(
+        stats.iter().any(|l| l.contains("1 error responses")),
+        "the 400 is not counted:\n{stderr}"
+    );
+    (stats, stderr)
+}
+
 /// File descriptors process `pid` holds, from `/proc/PID/fd`.
 pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
