@@ -52,15 +52,6 @@ WRK_ARGS=(-t1 "-d${DURATION}s" "-c$CONNS")
 source benches/pinned.sh
 trap stop_pinned EXIT
 
-# CPU ticks (utime + stime) of process $1 and of its children, so that a server
-# that forks its workers (nginx with a master process) is measured with them.
-cpu_ticks() {
-    local pid
-    for pid in "$1" $(pgrep -P "$1"); do
-        sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null || true
-    done | awk '{ ticks += $12 + $13 } END { print ticks }'
-}
-
 # run CMD PORT -> prints "cpu_us_per_request requests_per_second error_lines"
 run() {
     local cmd=$1 port=$2

@@ -22,14 +22,9 @@ MODES=${MODES:-per-worker shared}
 BIN=${BIN:-target/release/hello-reactor}
 PORT=18941
 LOG=$(mktemp)
-SERVER_PID=
-stop_server() {
-    [[ -z $SERVER_PID ]] && return
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
-trap 'stop_server; rm -f "$LOG"' EXIT
+# shellcheck source=benches/pinned.sh
+source benches/pinned.sh
+trap 'stop_pinned; rm -f "$LOG"' EXIT
 
 for mode in $MODES; do
     for conns in $CONNS; do
@@ -37,13 +32,9 @@ for mode in $MODES; do
             RUST_LOG=info,hello_reactor::process=debug taskset -c 0 "$BIN" \
                 --bind "127.0.0.1:$PORT" --workers "$W" --listener "$mode" >/dev/null 2>"$LOG" &
             SERVER_PID=$!
-            for ((i = 0; i < 50; i++)); do
-                (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-                sleep 0.1
-            done
-            sleep 0.2
+            wait_port "$PORT"
             out=$(taskset -c 1 wrk -t1 "-c$conns" "-d${DURATION}s" "http://127.0.0.1:$PORT/" 2>&1)
-            stop_server # SIGTERM: the server drains and logs the shares
+            stop_pinned # SIGTERM: the server drains and logs the shares
             sleep 0.3
             python3 - "$mode" "$conns" "$round" "$out" "$LOG" <<'PY'
 import re, sys

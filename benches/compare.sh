@@ -264,7 +264,11 @@ prepare_floor_hello() {
     compile_floor floor-hello "$TMP/floor-hello.c" || true
 }
 
-SERVER_PID=
+# SERVER_PID and cpu_ticks PID (utime + stime of it and its children, in clock ticks)
+# come from pinned.sh; start_server and stop_server below are this script's own (they
+# log, detect a server that exits at start, and kill one that does not stop).
+# shellcheck source=benches/pinned.sh
+source benches/pinned.sh
 start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
     local name=$1 port=$2
     case $name in
@@ -319,10 +323,6 @@ stop_server() {
     SERVER_PID=
 }
 
-cpu_ticks() { # pid -> utime + stime, in clock ticks
-    # Fields after "pid (comm) ": state is 1, so utime (14) is 12 and stime (15) is 13.
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
 rss_kb() { # pid -> VmRSS in kB
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"

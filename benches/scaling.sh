@@ -49,33 +49,9 @@ done
     exit 1
 }
 WORK=$(mktemp -d)
-SERVER_PID=
-stop_server() {
-    [[ -z $SERVER_PID ]] && return
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-
-# Ticks of utime + stime of process $1 and its child processes (nginx's workers);
-# a process's stat counts all its threads.
-cpu_ticks() {
-    local total=0 pid
-    for pid in "$1" $(pgrep -P "$1" || true); do
-        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-    done
-    echo "$total"
-}
-
-wait_port() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-        sleep 0.1
-    done
-    sleep 0.3
-}
+# shellcheck source=benches/pinned.sh
+source benches/pinned.sh
+trap 'stop_pinned; rm -rf "$WORK"' EXIT
 
 nginx_conf() { # W -> path of a config with W workers
     local conf="$WORK/nginx-$1.conf"
@@ -100,12 +76,12 @@ run() {
         taskset -c "$server_cpus" nginx -c "$(nginx_conf "$w")" >/dev/null 2>&1 &
     fi
     SERVER_PID=$!
-    wait_port
+    wait_port "$PORT" 0.3
     before=$(cpu_ticks "$SERVER_PID")
     out=$(taskset -c "$wrk_cpus" wrk "-t$(((CPUS - w) > 0 ? CPUS - w : 1))" "-c$CONNS" \
         "-d${DURATION}s" "http://127.0.0.1:$PORT/" 2>&1)
     after=$(cpu_ticks "$SERVER_PID")
-    stop_server
+    stop_pinned
     sleep 0.5
     python3 - "$before" "$after" "$DURATION" "$out" "$server" "$log" <<'EOF'
 import os, re, sys
