@@ -435,6 +435,32 @@ IDLE=$OUT/idle.tsv       # round server rss_before_kb rss_after_kb held failed d
 : >"$RESULTS"
 : >"$IDLE"
 
+# measure ROUND LOAD NAME OUT COMMAND...: run the load generator COMMAND on CPU 1
+# (its output to OUT) and set TICKS to the server's CPU ticks over the run. If the
+# server died meanwhile, record that and return 1.
+measure() {
+    local round=$1 load=$2 name=$3 out=$4 t0
+    shift 4
+    t0=$(cpu_ticks "$SERVER_PID")
+    taskset -c 1 "$@" >"$out" 2>&1 || true
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        log "  $load $name: SERVER DIED during the run"
+        printf '%s\t%s\t%s\t0\t-\t1\tserver_died\n' "$round" "$load" "$name" >>"$RESULTS"
+        return 1
+    fi
+    TICKS=$(($(cpu_ticks "$SERVER_PID") - t0))
+}
+
+# record ROUND LOAD NAME LINE: add LINE (req/s, CPU µs/req, errors, detail, tab
+# separated) to the results and log it.
+record() {
+    local round=$1 load=$2 name=$3 line=$4
+    printf '%s\t%s\t%s\t%s\n' "$round" "$load" "$name" "$line" >>"$RESULTS"
+    local rps cpu errs detail
+    IFS=$'\t' read -r rps cpu errs detail <<<"$line"
+    log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
+}
+
 run_wrk() { # round load server port
     local round=$1 load=$2 name=$3 port=$4 out=$OUT/wrk-$2-$3-r$1.txt
     local url=http://127.0.0.1:$port/
@@ -445,17 +471,9 @@ run_wrk() { # round load server port
     pipe16) args=(-c256 -s "$PIPELINE_LUA" "$url" -- 16) ;;
     close) args=(-c50 -H 'Connection: close' "$url") ;;
     esac
-    local t0 t1
-    t0=$(cpu_ticks "$SERVER_PID")
-    taskset -c 1 wrk -t1 -d"${DURATION}s" "${args[@]}" >"$out" 2>&1 || true
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "  $load $name: SERVER DIED during the run"
-        printf '%s\t%s\t%s\t0\t-\t1\tserver_died\n' "$round" "$load" "$name" >>"$RESULTS"
-        return
-    fi
-    t1=$(cpu_ticks "$SERVER_PID")
+    measure "$round" "$load" "$name" "$out" wrk -t1 -d"${DURATION}s" "${args[@]}" || return 0
     local line
-    line=$(awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" '
+    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" '
         / requests in / { req = $1 }
         /^Requests\/sec:/ { rps = $2 }
         /Socket errors:/ { gsub(",", ""); c = $4; r = $6; w = $8; t = $10 }
@@ -474,10 +492,7 @@ run_wrk() { # round load server port
             cpu = req > 0 ? ticks * 1e6 / hz / req : -1
             printf "%.0f\t%.3f\t%d\t%s", rps, cpu, errs, detail
         }' "$out")
-    printf '%s\t%s\t%s\t%s\n' "$round" "$load" "$name" "$line" >>"$RESULTS"
-    local rps cpu errs detail
-    IFS=$'\t' read -r rps cpu errs detail <<<"$line"
-    log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
+    record "$round" "$load" "$name" "$line"
 }
 
 run_hello_load() { # round load server port: hello-load on CPU 1, its JSON kept in $OUT
@@ -485,17 +500,9 @@ run_hello_load() { # round load server port: hello-load on CPU 1, its JSON kept 
     local json=$OUT/$2-$3-r$1.json out=$OUT/$2-$3-r$1.txt
     local -a args=("http://127.0.0.1:$port/" -c100 -d"$DURATION" -q --json "$json")
     if [[ $load == hl-open ]]; then args+=(--rate "$RATE"); fi
-    local t0 t1
-    t0=$(cpu_ticks "$SERVER_PID")
-    taskset -c 1 "$LOAD_BIN" "${args[@]}" >"$out" 2>&1 || true
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "  $load $name: SERVER DIED during the run"
-        printf '%s\t%s\t%s\t0\t-\t1\tserver_died\n' "$round" "$load" "$name" >>"$RESULTS"
-        return
-    fi
-    t1=$(cpu_ticks "$SERVER_PID")
+    measure "$round" "$load" "$name" "$out" "$LOAD_BIN" "${args[@]}" || return 0
     local line
-    line=$(python3 - "$json" $((t1 - t0)) "$CLK_TCK" <<'PY'
+    line=$(python3 - "$json" "$TICKS" "$CLK_TCK" <<'PY'
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -510,10 +517,7 @@ cpu = ticks * 1e6 / hz / req if req else -1
 print("%.0f\t%.3f\t%d\t%s" % (d["rate"]["achieved"], cpu, errs, detail))
 PY
 )
-    printf '%s\t%s\t%s\t%s\n' "$round" "$load" "$name" "$line" >>"$RESULTS"
-    local rps cpu errs detail
-    IFS=$'\t' read -r rps cpu errs detail <<<"$line"
-    log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
+    record "$round" "$load" "$name" "$line"
 }
 
 run_idle() { # round server port
