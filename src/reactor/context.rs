@@ -14,8 +14,10 @@ use crate::protocol::{Common, ConnId, Cx};
 /// Everything a connection handler borrows for one call: what the protocol core
 /// needs, and the read buffer that only the driver uses.
 pub struct Context<'a> {
-    /// The protocol core's part.
-    pub core: Cx<'a>,
+    /// The protocol core's part: what every connection of this loop shares (the
+    /// rendered answers, limits, timeouts, head memo, counters and the output
+    /// batch), lent to this one call as a [`Cx`].
+    pub shared: Cx<'a>,
     /// The shared read buffer.
     pub read_buf: &'a mut [u8],
     /// Bytes in and out (the reactor's counters; see `metrics.rs`).
@@ -45,7 +47,7 @@ pub struct LoopData {
 impl LoopData {
     /// Render the responses and size the buffers for `config`.
     pub fn new(config: &Config) -> LoopData {
-        let common = Common::new(config, Clock::start().wall());
+        let common = Common::new(&config.protocol(), Clock::start().wall());
         LoopData {
             worker: None,
             now: 0,
@@ -84,7 +86,7 @@ impl LoopData {
     pub fn context(&mut self, key: usize) -> Context<'_> {
         let id = self.id(key);
         Context {
-            core: self.common.cx(id, self.now, self.draining, &mut self.out),
+            shared: self.common.cx(id, self.now, self.draining, &mut self.out),
             read_buf: &mut self.read_buf,
             io: &mut self.io,
         }

@@ -1,9 +1,13 @@
 //! One client connection as the reactor sees it: a socket, its protocol core, and
 //! the bytes the two could not agree on yet.
 //!
-//! [`Connection`] is the slab entry. It does the `read` and `write` calls, keeps
-//! the spill buffers, and feeds the protocol core ([`Conn`]), which decides
-//! everything about HTTP. The loop calls [`Connection::ready`] when the socket may
+//! Two names that look alike: [`Connection`] (here, the reactor's slab entry) owns
+//! the socket, the spill buffers and the readiness flags, and holds in its field
+//! `http` a [`Conn`] (the protocol core: the HTTP/1.1 state machine, no socket).
+//! `Connection` does the `read` and `write` calls and feeds its `http`, which
+//! decides everything about HTTP. Each call also borrows `cx.shared`: the part of
+//! the loop that every connection shares (rendered answers, limits, timeouts, the
+//! head memo, counters and the output batch), lent to one call at a time. The loop calls [`Connection::ready`] when the socket may
 //! be readable or writable, [`Connection::expire`] when the core's deadline has
 //! passed and [`Connection::drain`] when a shutdown begins; each returns a [`Next`],
 //! and the loop acts on it after the call (so a handler never frees itself).
@@ -118,7 +122,8 @@ struct Spill {
 #[derive(Debug)]
 pub struct Connection {
     stream: Stream,
-    core: Conn,
+    /// The HTTP/1.1 state machine (the protocol core): this connection's own state.
+    http: Conn,
     spill: Option<Box<Spill>>,
     /// The socket may hold unread input.
     readable: bool,
@@ -141,10 +146,10 @@ pub struct Connection {
 
 impl Connection {
     /// A freshly accepted connection, idle until its first byte.
-    pub fn new(stream: Stream, core: Conn) -> Connection {
+    pub fn new(stream: Stream, http: Conn) -> Connection {
         Connection {
             stream,
-            core,
+            http,
             spill: None,
             readable: false,
             read_closed: false,
@@ -174,8 +179,8 @@ impl Connection {
     }
 
     /// The protocol core.
-    pub fn core(&self) -> &Conn {
-        &self.core
+    pub fn http(&self) -> &Conn {
+        &self.http
     }
 
     /// Output waits for room in the socket, but the loop is not yet watching for it.
@@ -208,7 +213,7 @@ impl Connection {
 
     /// The core's deadline has passed: it closes, or answers `408` first.
     pub fn expire(&mut self, cx: &mut Context<'_>) -> Next {
-        let reason = match self.core.phase() {
+        let reason = match self.http.phase() {
             Phase::Idle => Some(CloseReason::IdleTimeout),
             Phase::Head => Some(CloseReason::HeaderTimeout),
             Phase::Body => Some(CloseReason::BodyTimeout),
@@ -218,11 +223,11 @@ impl Connection {
         if let Some(reason) = reason {
             self.note_close(reason);
         }
-        self.core.expire(&mut cx.core);
-        if self.core.wants() == Want::Close {
+        self.http.expire(&mut cx.shared);
+        if self.http.wants() == Want::Close {
             return Next::Close;
         }
-        if self.core.input_ended()
+        if self.http.input_ended()
             && let Some(spill) = self.spill.as_mut()
         {
             spill.input = Vec::new(); // never to be answered now
@@ -236,8 +241,8 @@ impl Connection {
     /// A graceful shutdown began: idle connections close now, busy ones after their
     /// current answer (which will say `Connection: close`).
     pub fn drain(&mut self, cx: &mut Context<'_>) -> Next {
-        self.core.drain(&mut cx.core);
-        if self.core.wants() == Want::Close {
+        self.http.drain(&mut cx.shared);
+        if self.http.wants() == Want::Close {
             self.note_close(CloseReason::Shutdown);
             return Next::Close;
         }
@@ -255,7 +260,7 @@ impl Connection {
                     Err(e) => return self.fail(cx, e),
                 }
             }
-            match self.core.wants() {
+            match self.http.wants() {
                 Want::Close => return Next::Close,
                 Want::Drain => return self.discard_input(cx),
                 Want::Room => return Next::Keep,
@@ -280,13 +285,13 @@ impl Connection {
     }
 
     fn fail(&mut self, cx: &mut Context<'_>, error: io::Error) -> Next {
-        debug!("{}: {error}", cx.core.id);
+        debug!("{}: {error}", cx.shared.id);
         let reason = CloseReason::of_error(&error);
         self.note_close(reason);
         if reason == CloseReason::Reset {
-            cx.core.stats.resets += 1;
+            cx.shared.stats.resets += 1;
         } else {
-            cx.core.stats.io_errors += 1;
+            cx.shared.stats.io_errors += 1;
         }
         Next::Close
     }

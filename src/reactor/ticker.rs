@@ -63,7 +63,7 @@ impl Server {
         due.extend(
             self.connections
                 .iter()
-                .filter(|(_, conn)| conn.core().poll_at() <= now)
+                .filter(|(_, conn)| conn.http().poll_at() <= now)
                 .map(|(key, _)| key),
         );
         for key in due.drain(..) {
@@ -73,7 +73,7 @@ impl Server {
             trace!(
                 "{}: deadline passed in {}",
                 self.data.id(key),
-                conn.core().phase()
+                conn.http().phase()
             );
             let next = conn.expire(&mut self.data.context(key));
             if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {

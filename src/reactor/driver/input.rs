@@ -28,7 +28,7 @@ impl Connection {
         };
         cx.io.bytes_received += n as u64;
         self.readable = self.more_input_after_read(n, cx.read_buf.len());
-        trace!("{}: read {n} bytes", cx.core.id);
+        trace!("{}: read {n} bytes", cx.shared.id);
         let data = std::mem::take(&mut cx.read_buf);
         self.process_read(cx, &data[..n]);
         cx.read_buf = data;
@@ -44,12 +44,12 @@ impl Connection {
         }
         self.head_waits = false;
         self.release_empty_spill();
-        self.core.eof(&mut cx.core);
+        self.http.eof(&mut cx.shared);
     }
 
     fn process_read(&mut self, cx: &mut Context<'_>, data: &[u8]) {
         let Some(spill) = self.spill.as_mut().filter(|s| !s.input.is_empty()) else {
-            let (used, stop) = self.core.process(&mut cx.core, data);
+            let (used, stop) = self.http.process(&mut cx.shared, data);
             if used < data.len() {
                 self.save_input(&data[used..], stop);
             }
@@ -58,7 +58,7 @@ impl Connection {
         spill.input.extend_from_slice(data);
         // An incomplete head can only complete with a new line: skip re-parsing the
         // whole head for every byte a slow client trickles in.
-        if data.contains(&b'\n') || spill.input.len() >= cx.core.limits.max_head {
+        if data.contains(&b'\n') || spill.input.len() >= cx.shared.limits.max_head {
             self.head_waits = false;
             self.process_saved(cx);
         }
@@ -70,7 +70,7 @@ impl Connection {
             return;
         };
         let mut input = std::mem::take(&mut spill.input);
-        let (used, stop) = self.core.process(&mut cx.core, &input);
+        let (used, stop) = self.http.process(&mut cx.shared, &input);
         input.drain(..used);
         self.head_waits = stop == Stop::Partial;
         if let Some(spill) = self.spill.as_mut() {

@@ -20,10 +20,10 @@ use crate::reactor::stream::Stream;
 impl Connection {
     /// Write the output batch; what the socket does not take goes to the spill.
     pub(super) fn write_out(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        if cx.core.out.is_empty() {
+        if cx.shared.out.is_empty() {
             return Ok(());
         }
-        if !self.core.input_ended() {
+        if !self.http.input_ended() {
             self.set_nodelay();
         }
         let mut written = 0;
@@ -32,26 +32,26 @@ impl Connection {
         } else {
             write_some(
                 &mut self.stream,
-                cx.core.out.as_slice(),
+                cx.shared.out.as_slice(),
                 &mut written,
                 &mut self.writable,
             )
         };
         cx.io.bytes_sent += written as u64;
-        let out = cx.core.out.as_slice();
+        let out = cx.shared.out.as_slice();
         let all = written == out.len();
         if !all && result.is_ok() {
-            trace!("{}: wrote {written} of {} bytes", cx.core.id, out.len());
+            trace!("{}: wrote {written} of {} bytes", cx.shared.id, out.len());
             self.set_nodelay();
             let spill = self.spill.get_or_insert_with(Box::default);
             spill.output.extend_from_slice(&out[written..]);
         }
-        cx.core.out.clear();
+        cx.shared.out.clear();
         result?;
         if all {
             self.on_sent(cx);
         } else {
-            self.core.write_blocked(&mut cx.core);
+            self.http.write_blocked(&mut cx.shared);
         }
         Ok(())
     }
@@ -88,8 +88,8 @@ impl Connection {
         )?;
         cx.io.bytes_sent += (spill.written - before) as u64;
         if spill.written > before {
-            trace!("{}: flushed {} bytes", cx.core.id, spill.written - before);
-            self.core.write_progress(&mut cx.core);
+            trace!("{}: flushed {} bytes", cx.shared.id, spill.written - before);
+            self.http.write_progress(&mut cx.shared);
         }
         if spill.written < spill.output.len() {
             return Ok(false);
@@ -104,8 +104,8 @@ impl Connection {
     /// Every answer is out: the core decides what follows. If it lingers, shut the
     /// write side now (once: the core enters `Linger` only from here).
     fn on_sent(&mut self, cx: &mut Context<'_>) {
-        self.core.sent(&mut cx.core, self.readable);
-        if self.core.wants() == Want::Drain {
+        self.http.sent(&mut cx.shared, self.readable);
+        if self.http.wants() == Want::Drain {
             let _ = self.stream.shutdown(Shutdown::Write);
             self.spill = None;
             self.head_waits = false;
