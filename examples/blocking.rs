@@ -47,7 +47,7 @@ struct Shared {
 impl Shared {
     fn new(config: &Config) -> Shared {
         Shared {
-            common: Common::new(config, SystemTime::now()),
+            common: Common::new(&config.protocol(), SystemTime::now()),
             out: Vec::new(),
             start: Instant::now(),
         }

@@ -1,18 +1,40 @@
 //! What the server is told: [`Config`], plain data that every layer reads.
 //!
 //! Every limit the server enforces is a field here, with a flag and a default
-//! chosen for a server that faces untrusted clients (the flags and their defaults:
-//! `process/cli.rs`; the reason for each limit: `docs/limits.md`). The library
-//! takes a `Config` so that tests and benchmarks can build a server without going
-//! through the command line.
+//! chosen for a server that faces untrusted clients (the flags: `process/cli.rs`;
+//! the reason for each limit: `docs/limits.md`). The library takes a `Config` so
+//! that tests and benchmarks can build a server without going through the command
+//! line.
+//!
+//! Each default is written once, beside the data it defaults: the protocol core's
+//! on its own types ([`Answer::DEFAULT`], [`Limits::DEFAULT`],
+//! [`Timeouts::DEFAULT`]), the rest here (`DEFAULT_*`). The command line takes its
+//! defaults from both, and [`Config::default`] is what an empty command line gives.
+//!
+//! Imports run one way: `process/` reads `config`, and `config` reads the protocol's
+//! types to hand the core its [`Settings`] ([`Config::protocol`]); the core never
+//! sees a `Config`.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::protocol::Status;
+use crate::protocol::framing::Limits;
+use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
+use crate::protocol::{Settings, Status, Timeouts};
+
+/// `--bind`: loopback, so that a first `cargo run` is reachable from this machine only.
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8888));
+/// `--backlog`: room for a burst of a thousand connections while the loop is busy.
+pub const DEFAULT_BACKLOG: i32 = 1024;
+/// `--defer-accept`: a second, so that a connection that never speaks costs no wake-up.
+pub const DEFAULT_DEFER_ACCEPT: u32 = 1;
+/// `--shutdown-timeout`: how long a drain may take before the rest are closed.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// `--workers`: one reactor, the single-threaded server.
+pub const DEFAULT_WORKERS: usize = 1;
 
 /// Everything a [`Server`](crate::Server) needs to know.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +116,63 @@ impl Default for ListenerMode {
 }
 
 impl Default for Config {
-    /// The command line's defaults: each is written once, on its flag in
-    /// `process/cli.rs`, and a library user gets exactly what the binary runs with.
+    /// What an empty command line gives (a test in `process/cli/tests.rs` holds the
+    /// two together), so a library user gets exactly what the binary runs with.
     fn default() -> Config {
-        crate::process::cli::defaults()
+        let answer = Answer::DEFAULT;
+        let timeout = |ms: u64| Duration::from_millis(ms);
+        let timeouts = Timeouts::DEFAULT;
+        Config {
+            bind: DEFAULT_BIND,
+            bind_resolution: None,
+            unix: None,
+            body: answer.body.to_vec(),
+            content_type: answer.content_type.to_string(),
+            status: answer.status,
+            headers: Vec::new(),
+            max_connections: None,
+            backlog: DEFAULT_BACKLOG,
+            defer_accept: DEFAULT_DEFER_ACCEPT,
+            max_request_head: Limits::DEFAULT.max_head,
+            max_body: Limits::DEFAULT.max_body,
+            header_timeout: timeout(timeouts.header),
+            keep_alive_timeout: timeout(timeouts.keep_alive),
+            body_timeout: timeout(timeouts.body),
+            write_timeout: timeout(timeouts.write),
+            linger_timeout: timeout(timeouts.linger),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            stats_interval: None,
+            metrics_bind: None,
+            workers: DEFAULT_WORKERS,
+            listener: ListenerMode::default(),
+            pin_workers: false,
+        }
+    }
+}
+
+impl Config {
+    /// What the protocol core is told: the answer, the limits and the timeouts
+    /// (in milliseconds, the unit of the drivers' clocks).
+    pub fn protocol(&self) -> Settings<'_> {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Settings {
+            answer: Answer {
+                status: self.status,
+                content_type: &self.content_type,
+                headers: &self.headers,
+                body: &self.body,
+            },
+            limits: Limits {
+                max_head: self.max_request_head,
+                max_body: self.max_body,
+            },
+            timeouts: Timeouts {
+                header: ms(self.header_timeout),
+                keep_alive: ms(self.keep_alive_timeout),
+                body: ms(self.body_timeout),
+                write: ms(self.write_timeout),
+                linger: ms(self.linger_timeout),
+            },
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The command line: every flag, its default and its check, and the [`Config`] it
 //! becomes.
 //!
-//! The defaults are written here once: [`Config::default`] is what an empty
-//! command line gives. A value from the command line is checked as strictly as one
+//! The defaults are not written here: each flag takes its default from the data
+//! it sets (`config.rs` says where each lives), and [`Config::default`] is what an
+//! empty command line gives. A value from the command line is checked as strictly as one
 //! from the network (a header value with a CR is refused here as it would be in a
 //! request), and a bad flag exits 2 with a usage line.
 
@@ -13,16 +14,19 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
-use crate::config::{Config, ListenerMode};
-use crate::protocol::Status;
-use crate::protocol::response::{check_field_value, check_header};
+use crate::config::{self, Config, ListenerMode};
+use crate::protocol::framing::Limits;
+use crate::protocol::response::{Answer, check_field_value, check_header};
+use crate::protocol::{Status, Timeouts};
 
-/// The defaults: an empty command line.
-pub(crate) fn defaults() -> Config {
-    Cli::try_parse_from(["hello-reactor"])
-        .map_err(|e| e.to_string())
-        .and_then(Cli::into_config)
-        .unwrap_or_else(|e| unreachable!("the default flags are valid: {e}"))
+/// A default in milliseconds as `--*-timeout` takes it: seconds, fractions allowed.
+fn secs(ms: u64) -> String {
+    Duration::from_millis(ms).as_secs_f64().to_string()
+}
+
+/// A default body or content type as clap shows it.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The command line.
@@ -34,13 +38,13 @@ pub(crate) fn defaults() -> Config {
 )]
 pub struct Cli {
     /// Address to listen on: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (port 0 picks a free port) or `unix:PATH`
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8888", value_parser = parse_bind)]
+    #[arg(long, value_name = "ADDR", default_value = config::DEFAULT_BIND.to_string(), value_parser = parse_bind)]
     pub bind: Bind,
     /// Body of every response
     #[arg(
         long,
         value_name = "TEXT",
-        default_value = "Hello, World!",
+        default_value = text(Answer::DEFAULT.body),
         conflicts_with = "body_file"
     )]
     pub body: String,
@@ -48,11 +52,11 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
     /// Content-Type of the response
-    #[arg(long, value_name = "TYPE", default_value = "text/plain; charset=utf-8", value_parser = parse_content_type)]
+    #[arg(long, value_name = "TYPE", default_value = Answer::DEFAULT.content_type, value_parser = parse_content_type)]
     pub content_type: String,
     /// Status of every answer, 200-599, sent with its standard reason phrase
     /// (204 and 304 without body or Content-Length)
-    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
+    #[arg(long, value_name = "CODE", default_value_t = Answer::DEFAULT.status.code(), value_parser = clap::value_parser!(u16).range(200..=599))]
     pub status: u16,
     /// Add a header field to every answer (repeatable); not Content-Length,
     /// Transfer-Encoding, Connection, Date, Server or Content-Type
@@ -62,35 +66,35 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
     /// Listen backlog
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(i32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_BACKLOG, value_parser = clap::value_parser!(i32).range(1..))]
     pub backlog: i32,
     /// Seconds the kernel may hold a new connection until its first bytes arrive
     /// (Linux TCP_DEFER_ACCEPT; 0 = off)
-    #[arg(long, value_name = "SECS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    #[arg(long, value_name = "SECS", default_value_t = config::DEFAULT_DEFER_ACCEPT, value_parser = clap::value_parser!(u32).range(0..=3600))]
     pub defer_accept: u32,
     /// Largest request head in bytes (larger: 431, or 414 for the request line)
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(64..=(1 << 30)))]
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_head as u64, value_parser = clap::value_parser!(u64).range(64..=(1 << 30)))]
     pub max_request_head: u64,
     /// Largest request body in bytes (larger: 413)
-    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_body)]
     pub max_body: u64,
     /// Seconds from a request's first byte to its complete head
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(Timeouts::DEFAULT.header), value_parser = parse_secs)]
     pub header_timeout: Duration,
     /// Seconds an idle persistent connection is kept open
-    #[arg(long, value_name = "SECS", default_value = "75", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(Timeouts::DEFAULT.keep_alive), value_parser = parse_secs)]
     pub keep_alive_timeout: Duration,
     /// Seconds without request-body progress before closing
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(Timeouts::DEFAULT.body), value_parser = parse_secs)]
     pub body_timeout: Duration,
     /// Seconds without the client accepting a byte of output before closing
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(Timeouts::DEFAULT.write), value_parser = parse_secs)]
     pub write_timeout: Duration,
     /// Seconds to keep draining input after an error response (lingering close)
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(Timeouts::DEFAULT.linger), value_parser = parse_secs)]
     pub linger_timeout: Duration,
     /// Seconds a graceful shutdown (SIGTERM, SIGINT) waits for in-flight requests
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = secs(config::DEFAULT_SHUTDOWN_TIMEOUT.as_millis() as u64), value_parser = parse_secs)]
     pub shutdown_timeout: Duration,
     /// Log requests/s, open connections and errors every SECS seconds
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -102,7 +106,7 @@ pub struct Cli {
     // --- Workers (issue #11).
     /// Reactor threads, each serving its own connections: a number, or `auto` for
     /// one per CPU this process may run on
-    #[arg(long, value_name = "N|auto", default_value = "1", value_parser = parse_workers)]
+    #[arg(long, value_name = "N|auto", default_value = config::DEFAULT_WORKERS.to_string(), value_parser = parse_workers)]
     pub workers: usize,
     /// With several workers: `per-worker` sockets (SO_REUSEPORT, Linux) or one `shared` socket
     #[arg(long, value_name = "MODE", value_enum, default_value_t = ListenerMode::default())]

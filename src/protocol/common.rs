@@ -5,14 +5,40 @@
 //! for all its connections (an idle connection must stay small). [`Common`] holds
 //! that set and lends it to one call at a time as a [`Cx`]. The reactor, the
 //! blocking example and the test fixture all build their `Cx` here.
+//!
+//! The core is told what it needs as [`Settings`]: the answer, the framing limits
+//! and the timeouts, and nothing else. The process's `Config` makes them
+//! (`Config::protocol`), so the core never imports `Config` and does not grow when
+//! another layer gains a setting (TLS, workers, metrics).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::framing::{HeadMemo, Limits};
-use super::response::Responses;
+use super::response::{Answer, Responses};
 use super::stats::Stats;
 use super::{Batch, ConnId, Cx, Timeouts};
-use crate::config::Config;
+
+/// What the protocol core is told: the answer to give, the framing limits and the
+/// timeouts. Each has its default on its own type ([`Answer::DEFAULT`],
+/// [`Limits::DEFAULT`], [`Timeouts::DEFAULT`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// What every valid request is answered with.
+    pub answer: Answer<'a>,
+    /// Framing limits.
+    pub limits: Limits,
+    /// Timeouts, in milliseconds.
+    pub timeouts: Timeouts,
+}
+
+impl Settings<'static> {
+    /// The server's defaults.
+    pub const DEFAULT: Settings<'static> = Settings {
+        answer: Answer::DEFAULT,
+        limits: Limits::DEFAULT,
+        timeouts: Timeouts::DEFAULT,
+    };
+}
 
 /// The answers, limits, timeouts, head memo and counters of one driver.
 #[derive(Debug)]
@@ -30,22 +56,12 @@ pub struct Common {
 }
 
 impl Common {
-    /// For `config`, with the answers dated `now` (the caller reads the clock).
-    pub fn new(config: &Config, now: SystemTime) -> Common {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    /// For `settings`, with the answers dated `now` (the caller reads the clock).
+    pub fn new(settings: &Settings<'_>, now: SystemTime) -> Common {
         Common {
-            responses: Responses::for_config(config, now),
-            limits: Limits {
-                max_head: config.max_request_head,
-                max_body: config.max_body,
-            },
-            timeouts: Timeouts {
-                header: ms(config.header_timeout),
-                keep_alive: ms(config.keep_alive_timeout),
-                body: ms(config.body_timeout),
-                write: ms(config.write_timeout),
-                linger: ms(config.linger_timeout),
-            },
+            responses: Responses::for_answer(&settings.answer, now),
+            limits: settings.limits,
+            timeouts: settings.timeouts,
             memo: HeadMemo::new(),
             stats: Stats::default(),
         }

@@ -62,6 +62,16 @@ pub struct Limits {
     pub max_body: u64,
 }
 
+impl Limits {
+    /// The server's defaults (`--max-request-head`, `--max-body`): a 16 KiB head
+    /// holds any real browser's request with room for cookies; 1 MiB of body is
+    /// read and discarded before `413`.
+    pub const DEFAULT: Limits = Limits {
+        max_head: 16 * 1024,
+        max_body: 1024 * 1024,
+    };
+}
+
 /// Whether the connection stays open after the response, and how the response says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Persistence {

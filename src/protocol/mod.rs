@@ -15,7 +15,7 @@ pub mod testing;
 mod tests;
 
 pub use batch::Batch;
-pub use common::Common;
+pub use common::{Common, Settings};
 pub use conn::{Conn, ConnId, Cx, OUT_BATCH_LIMIT, Stop, Want};
 pub use phase::{Phase, Timeouts};
 pub use status::Status;

@@ -55,6 +55,17 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
+    /// The server's defaults (each is a flag: `--header-timeout` and kin): 30 s for
+    /// a head, 75 s idle between requests, 30 s without body or write progress,
+    /// 5 s of lingering.
+    pub const DEFAULT: Timeouts = Timeouts {
+        header: 30_000,
+        keep_alive: 75_000,
+        body: 30_000,
+        write: 30_000,
+        linger: 5_000,
+    };
+
     /// How long `phase` may last; `None` for [`Phase::Closed`].
     pub fn of(&self, phase: Phase) -> Option<u64> {
         match phase {

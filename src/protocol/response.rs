@@ -33,13 +33,12 @@
 //! `--header` do not touch them.
 //!
 //! What `--header` may add is decided here ([`check_header`]), so the command line
-//! and a library [`Config`] are held to the same rule.
+//! and a library `Config` are held to the same rule.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::warn;
 
-use crate::config::Config;
 use crate::protocol::framing::{Persistence, Reject, is_tchar};
 use crate::protocol::status::{Content, Status};
 
@@ -101,17 +100,18 @@ pub struct Answer<'a> {
     pub body: &'a [u8],
 }
 
-impl<'a> Answer<'a> {
-    /// The answer a [`Config`] describes.
-    pub fn from_config(config: &'a Config) -> Answer<'a> {
-        Answer {
-            status: config.status,
-            content_type: &config.content_type,
-            headers: &config.headers,
-            body: &config.body,
-        }
-    }
+impl Answer<'static> {
+    /// The server's default answer: `200 OK`, `text/plain; charset=utf-8`,
+    /// `Hello, World!`, no extra headers.
+    pub const DEFAULT: Answer<'static> = Answer {
+        status: Status::OK,
+        content_type: "text/plain; charset=utf-8",
+        headers: &[],
+        body: b"Hello, World!",
+    };
+}
 
+impl<'a> Answer<'a> {
     /// One variant of the answer: `connection` is the `Connection` value, if any.
     fn render(&self, connection: Option<&str>, headers_only: bool) -> Rendered {
         let content = self.status.content();
@@ -216,13 +216,8 @@ fn ok_index(persistence: Persistence, headers_only: bool) -> usize {
 }
 
 impl Responses {
-    /// Render every variant of the answer `config` describes, dated `now` (the
+    /// Render every variant of `answer` and every error answer, dated `now` (the
     /// caller reads the clock: the protocol core never does).
-    pub fn for_config(config: &Config, now: SystemTime) -> Responses {
-        Responses::for_answer(&Answer::from_config(config), now)
-    }
-
-    /// Render every variant of `answer` and every error answer, dated `now`.
     pub fn for_answer(answer: &Answer<'_>, now: SystemTime) -> Responses {
         let error = |reject: Reject| {
             let text = format!("{reject}\r\n");

@@ -39,7 +39,7 @@ impl Fixture {
     pub fn new() -> Fixture {
         // A fixed `Date`, so two fixtures made a second apart answer alike.
         let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS);
-        let common = Common::new(&crate::Config::default(), date);
+        let common = Common::new(&super::Settings::DEFAULT, date);
         Fixture {
             conn: Conn::new(0, &common.timeouts),
             now: 0,

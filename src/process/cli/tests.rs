@@ -16,6 +16,14 @@ fn the_defaults_are_the_documented_ones() {
 }
 
 #[test]
+fn an_empty_command_line_gives_the_default_config() {
+    // The flags take their defaults from the data (`config.rs`); this holds the
+    // two together.
+    let cli = Cli::try_parse_from(["hello-reactor"]).unwrap();
+    assert_eq!(cli.into_config().unwrap(), Config::default());
+}
+
+#[test]
 fn seconds_accept_fractions_and_reject_nonsense() {
     assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
     assert_eq!(parse_secs("75"), Ok(Duration::from_secs(75)));
