@@ -48,14 +48,36 @@ pub fn batch_logged(who: &str) {
     }
 }
 
+/// The kernel's `struct sched_param` (uapi `linux/sched/types.h`): one `int`.
+///
+/// Not `libc::sched_param`: musl's has more fields (`sched_ss_*`, kept by the `libc`
+/// crate), so a literal of it does not compile there, and musl's
+/// `sched_setscheduler` is a stub that always fails with `ENOSYS` (POSIX defines
+/// it per process, Linux's system call is per thread, so musl declines). The
+/// system call itself reads only this one field, on every C library.
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct KernelSchedParam {
+    sched_priority: libc::c_int,
+}
+
 /// Run the calling thread under `SCHED_BATCH` (priority 0, the only one it has).
 /// No privilege is needed to move a thread from the normal policy to this one.
+/// The system call is made directly, so the same code works with glibc and musl.
 #[cfg(target_os = "linux")]
 pub fn batch_current_thread() -> io::Result<()> {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: pid 0 is the calling thread; the kernel only reads `param`, a valid
-    // struct that outlives the call.
-    let result = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+    let param = KernelSchedParam { sched_priority: 0 };
+    // SAFETY: sched_setscheduler(2) takes (pid_t, int, const struct sched_param *);
+    // pid 0 is the calling thread, and `param` has the kernel's layout (repr(C),
+    // one int), outlives the call and is only read.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_sched_setscheduler,
+            0 as libc::pid_t,
+            libc::SCHED_BATCH,
+            &param as *const KernelSchedParam,
+        )
+    };
     if result == 0 {
         Ok(())
     } else {
@@ -76,18 +98,24 @@ pub fn batch_current_thread() -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The calling thread's scheduling policy, by the system call (musl's
+    /// `sched_getscheduler` is a stub too).
+    fn current_policy() -> libc::c_long {
+        // SAFETY: sched_getscheduler(2) takes one pid_t, 0 for the calling thread;
+        // no pointers are involved.
+        unsafe { libc::syscall(libc::SYS_sched_getscheduler, 0 as libc::pid_t) }
+    }
+
     #[test]
     fn a_batch_thread_has_the_batch_policy_and_only_it() {
         let policy = std::thread::spawn(|| {
             batch_current_thread().unwrap();
-            // SAFETY: pid 0 is the calling thread; no pointers are involved.
-            unsafe { libc::sched_getscheduler(0) }
+            current_policy()
         })
         .join()
         .unwrap();
-        assert_eq!(policy, libc::SCHED_BATCH);
-        // SAFETY: as above.
-        assert_eq!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_OTHER);
+        assert_eq!(policy, libc::c_long::from(libc::SCHED_BATCH));
+        assert_eq!(current_policy(), libc::c_long::from(libc::SCHED_OTHER));
     }
 
     #[test]
