@@ -1,9 +1,10 @@
 //! hello-reactor: an event-driven HTTP/1.1 server on [`mio`] that answers every
 //! request with one fixed response.
 //!
-//! It grew from the blocking `webserver1.py` of "Let's Build A Web Server, Part 1":
-//! accept one connection, one `recv(1024)`, send `HTTP/1.1 200 OK`, close. That
-//! server serves one client at a time and trusts one `recv` to hold a whole request.
+//! It grew from the blocking `webserver1.py` of ["Let's Build A Web Server. Part
+//! 1."](https://ruslanspivak.com/lsbaws-part1/) by Ruslan Spivak: accept one
+//! connection, one `recv(1024)`, send `HTTP/1.1 200 OK`, close. That server serves
+//! one client at a time and trusts one `recv` to hold a whole request.
 //! This crate keeps its promise (one fixed answer, readable code) and serves tens of
 //! thousands of clients from one thread per core.
 //!
