@@ -232,7 +232,7 @@ print("then", s.recv(4096))' "${ADDR##*:}" >"$WORK/408" || fail "the incomplete 
     expect_match "$log" 'TRACE hello_reactor::protocol::conn\] (w[0-9]+ )?conn [0-9]+: Head => Linger$' "log: Head => Linger"
 fi
 
-echo "== README: --workers 2"
+echo "== walkthrough, lesson 8: --workers 2"
 if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 127.0.0.1:0; then
     for _ in 1 2 3 4; do
         timeout 10 curl -s -H 'Connection: close' "http://$ADDR/" >>"$WORK/workers-curl" || fail "curl against --workers 2 failed"
