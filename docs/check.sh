@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Run the commands that README.md and docs/walkthrough.md show, and check the shape of
-# what they print: status lines, headers, the `Serving HTTP on ...` line, and the
-# RUST_LOG=trace lines the walkthrough quotes (targets and messages such as
-# `conn 0: Idle => Head`). Exits non-zero, naming each drift, when the docs no longer
-# match what the binary and the examples do.
+# Check that README.md and the docs/ pages agree with the code and the terminal.
+#
+# On the pages' text (docs/check-pages.py, whose docstring states each rule):
+# - every ```rust block names the file it is taken from, and its lines are there;
+# - each page's table of contents names its ## headings, in order;
+# - every `identifier` the pages name exists in src/ or examples/, and
+#   architecture.md's file table lists every file under src/;
+# - a log block leaves no line out between its first and last unless a `...` line
+#   marks the place (what a script can check of that: open-connection counts, a
+#   registration before each connection's first event, and the start and drain
+#   compared with real runs' logs below);
+# - the walkthrough's strace has a real run's system calls, in order, with the
+#   same line prefix, and architecture.md's epoll_ctl examples the same epoll fd.
+# Then it runs the commands the pages show and checks the shape of what they print:
+# status lines, headers, the `Serving HTTP on ...` line, and the RUST_LOG=trace
+# lines the walkthrough quotes (targets and messages such as `conn 0: Idle => Head`).
+# Exits non-zero, naming each drift, when the docs no longer match the code.
 #
 #   docs/check.sh              build (release binary and examples), then check
 #   CHECK_NO_BUILD=1 docs/check.sh   check what target/release already holds
 #
 # Everything talks to 127.0.0.1 only, on ports the kernel picks (--bind 127.0.0.1:0),
-# and every wait is bounded: the checks take about ten seconds after the build.
-# Needs bash, curl and python3.
+# except the strace run, which needs the page's port 8888 free (it is skipped if
+# not), and every wait is bounded: the checks take about fifteen seconds after the
+# build. Needs bash, curl and python3; strace for the system-call check (skipped,
+# saying so, where it is missing or cannot trace).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -116,7 +130,7 @@ done < <(cd src && find . -name '*.rs' | sed 's|^\./||' | sort)
 
 echo "== the docs name only what exists: every \`identifier\` is in src/ or examples/"
 # Kernel and tool names (EPOLLIN, EAGAIN, accept4, curl, ...) are not ours to check.
-not_ours='^(E[A-Z_]+|EPOLL[A-Z_]*|EV[A-Z_]*|MSG_[A-Z]+|SOCK_[A-Z]+|SO_[A-Z]+|MOD|eventfd|strace|accept4|recvfrom|sendto|epoll_wait|cat|curl|http_response|reregistering)$'
+not_ours='^(E[A-Z_]+|EPOLL[A-Z_]*|EV[A-Z_]*|MSG_[A-Z]+|SOCK_[A-Z]+|SO_[A-Z]+|MOD|eventfd|strace|accept4|recvfrom|sendto|epoll_wait|cat|curl|printf|http_response|reregistering)$'
 unknown=0
 for doc in docs/architecture.md docs/walkthrough.md; do
     while IFS= read -r id; do
@@ -131,18 +145,8 @@ for doc in docs/architecture.md docs/walkthrough.md; do
 done
 [ "$unknown" -eq 0 ] && pass "architecture.md, walkthrough.md: every identifier they name exists"
 
-echo "== walkthrough: every line of its Rust snippets is in src/ or examples/"
-snippets=$(awk '/^```rust$/ {on = 1; next} /^```$/ {on = 0} on' docs/walkthrough.md)
-missing=0
-while IFS= read -r line; do
-    line=$(printf '%s' "$line" | sed -E 's/^ +//')
-    [ -z "$line" ] && continue
-    if ! grep -rqF -- "$line" src examples; then
-        fail "walkthrough snippet line not found in src/ or examples/: $line"
-        missing=1
-    fi
-done <<<"$snippets"
-[ "$missing" -eq 0 ] && pass "walkthrough: Rust snippets match the code"
+echo "== the pages' text: snippets, tables of contents, epoll fds (docs/check-pages.py)"
+python3 docs/check-pages.py static || FAILED=1
 
 echo "== walkthrough, lesson 1: RUST_LOG=trace hello-reactor --defer-accept 0"
 if start server 'Serving HTTP on' env RUST_LOG=trace "$BIN" --defer-accept 0 --bind 127.0.0.1:0; then
@@ -232,7 +236,7 @@ print("then", s.recv(4096))' "${ADDR##*:}" >"$WORK/408" || fail "the incomplete 
     expect_match "$log" 'TRACE hello_reactor::protocol::conn\] (w[0-9]+ )?conn [0-9]+: Head => Linger$' "log: Head => Linger"
 fi
 
-echo "== README: --workers 2"
+echo "== walkthrough, lesson 8: --workers 2"
 if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 127.0.0.1:0; then
     for _ in 1 2 3 4; do
         timeout 10 curl -s -H 'Connection: close' "http://$ADDR/" >>"$WORK/workers-curl" || fail "curl against --workers 2 failed"
@@ -244,6 +248,13 @@ if start workers 'Serving HTTP on' env RUST_LOG=debug "$BIN" --workers 2 --bind 
     expect_match "$log" 'INFO  hello_reactor::process::workers\] 2 workers on 127\.0\.0\.1:[0-9]+ \(.*\), up to [0-9]+ connections in all$' "log: 2 workers on ADDR"
     expect_match "$log" 'DEBUG hello_reactor::reactor::accept\] w[01] conn [0-9]+: accepted from 127\.0\.0\.1:[0-9]+ \([0-9]+ open\)$' "log: w0/w1 conn N: accepted from"
     expect_match "$log" 'INFO  hello_reactor::process::workers\] stopped: 4 connections, 4 requests' "log: one stopped line with the totals"
+fi
+
+echo "== walkthrough: log blocks are excerpts of one run, or mark what they leave out"
+if [ -s "$WORK/server.err" ] && [ -s "$WORK/workers.err" ]; then
+    python3 docs/check-pages.py logs "$WORK/server.err" "$WORK/workers.err" || FAILED=1
+else
+    fail "no server logs to compare the walkthrough's log blocks with"
 fi
 
 echo "== walkthrough, lesson 8: two workers on one CPU"
@@ -274,6 +285,33 @@ s.sendall(b"hi\n")
 print(s.recv(100))' "${ADDR##*:}" >"$WORK/echo" || fail "the echo client failed"
     expect_match "$WORK/echo" "^b'hi\\\\n'$" "echo: b'hi\\n'"
     kill -TERM "$PID"
+fi
+
+echo "== walkthrough, Watch the system calls: strace -o FILE -e trace=network,epoll_wait,epoll_ctl"
+# The page's command as it is, port 8888 included: the trace shows the port.
+if ! command -v strace >/dev/null 2>&1; then
+    echo "SKIPPED: strace is not installed"
+elif ! strace -o /dev/null true 2>/dev/null; then
+    echo "SKIPPED: strace cannot trace here (ptrace not permitted)"
+elif (exec 3<>/dev/tcp/127.0.0.1/8888) 2>/dev/null; then
+    echo "SKIPPED: 127.0.0.1:8888 is in use"
+elif start strace 'Serving HTTP on' strace -o "$WORK/trace.txt" -e trace=network,epoll_wait,epoll_ctl "$BIN"; then
+    timeout 10 curl -s "http://$ADDR/a" "http://$ADDR/b" >/dev/null || fail "strace: curl /a /b failed"
+    timeout 10 python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 8888))
+time.sleep(0.2)
+s.sendall(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+time.sleep(0.2)
+print(s.recv(65536).count(b"200 OK"), "responses")' >"$WORK/strace-pipelined" || fail "strace: the pipelined client failed"
+    timeout 10 curl -s -H 'Connection: close' "http://$ADDR/c" >/dev/null || fail "strace: curl /c failed"
+    sleep 0.3
+    server=$(cat "/proc/$PID/task/$PID/children" 2>/dev/null)
+    if [ -n "$server" ]; then
+        kill -TERM $server
+    fi
+    timeout 15 tail --pid="$PID" -f /dev/null || fail "strace: the server did not stop within 15 s of SIGTERM"
+    python3 docs/check-pages.py strace "$WORK/trace.txt" || FAILED=1
 fi
 
 if [ "$FAILED" -ne 0 ]; then

@@ -1,9 +1,10 @@
 //! hello-reactor: an event-driven HTTP/1.1 server on [`mio`] that answers every
 //! request with one fixed response.
 //!
-//! It grew from the blocking `webserver1.py` of "Let's Build A Web Server, Part 1":
-//! accept one connection, one `recv(1024)`, send `HTTP/1.1 200 OK`, close. That
-//! server serves one client at a time and trusts one `recv` to hold a whole request.
+//! It grew from the blocking `webserver1.py` of ["Let's Build A Web Server. Part
+//! 1."](https://ruslanspivak.com/lsbaws-part1/) by Ruslan Spivak: accept one
+//! connection, one `recv(1024)`, send `HTTP/1.1 200 OK`, close. That server serves
+//! one client at a time and trusts one `recv` to hold a whole request.
 //! This crate keeps its promise (one fixed answer, readable code) and serves tens of
 //! thousands of clients from one thread per core.
 //!
@@ -16,16 +17,23 @@
 //!   reactor   reactor/   one thread, one mio::Poll: the listener, the slab of
 //!      |                 connections, socket reads and writes, the timer
 //!      v
+//!   (data)    config.rs  Config: what the server is told, with the defaults
+//!      |                 that are not the core's; Config::protocol() makes the
+//!      v                 core's protocol::Settings
 //!   protocol  protocol/  one HTTP/1.1 connection as a state machine: bytes and
 //!                        "now" in, answers and "what I wait for, until when" out;
 //!                        no sockets, no clocks, no mio
 //! ```
 //!
-//! Each layer only calls the one below it. The protocol core ([`protocol::Conn`])
-//! can be driven by anything that reads and writes bytes: the reactor
-//! ([`reactor::Connection`]) does it with non-blocking sockets and readiness
-//! events, `examples/blocking.rs` with blocking sockets, and the tests with plain
-//! byte strings and a clock that is just a number.
+//! Imports run one way, down the drawing: a layer uses those below it (the process
+//! also uses the protocol's types, such as its `Summary`), never one above. The
+//! protocol core imports nothing outside `protocol/`: it is handed its
+//! [`protocol::Settings`], never the [`Config`], so it does not grow when another
+//! layer gains a setting. The core ([`protocol::Conn`]) can be driven by anything
+//! that reads and writes bytes: the reactor ([`reactor::Connection`], which holds
+//! it in its field `http`) does it with non-blocking sockets and readiness events,
+//! `examples/blocking.rs` with blocking sockets, and the tests with plain byte
+//! strings and a clock that is just a number.
 //!
 //! # Where each rule lives
 //!
@@ -46,7 +54,7 @@
 //! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
 //! | socket activation (`LISTEN_FDS`) | [`process::activation`] |
 //! | metrics: increments on the loop's thread, rendered when scraped, summable | [`reactor::metrics`], `reactor/scrape.rs` |
-//! | every limit and its flag, each default written once | [`config`], [`process::cli`], `docs/limits.md` |
+//! | every limit and its flag; each default written once, beside the data it defaults | [`config`] (`DEFAULT_*`), the protocol's types (`Answer::DEFAULT`, `Limits::DEFAULT`, `Timeouts::DEFAULT`), [`process::cli`] (the flags), `docs/limits.md` |
 //!
 //! `docs/architecture.md` draws the layers, and `docs/walkthrough.md` shows each
 //! rule at a terminal.

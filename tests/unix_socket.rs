@@ -82,10 +82,20 @@ fn a_clean_exit_removes_the_socket_file() {
 #[test]
 fn a_stale_socket_file_is_replaced() {
     let path = temp_path("stale.sock");
-    // What a killed server leaves: a socket file nobody listens on.
+    // What a killed server leaves: a socket file nobody listens on. Closing our
+    // listener is not enough to get there: a child that another test thread forked
+    // while it was open holds a copy until its `exec` closes it, and a connect in
+    // that window succeeds. No child can inherit it once ours is closed, so wait
+    // (bounded) for the first refused connect: from then on the file is stale.
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-    let refused = UnixStream::connect(&path).unwrap_err();
-    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let refused = || {
+        UnixStream::connect(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+    };
+    assert!(
+        common::eventually(PROMPTLY, refused),
+        "{} still accepts connections after its listener was closed",
+        path.display()
+    );
     let server = serve_unix(&path);
     assert!(get_over(&path).starts_with("HTTP/1.1 200 OK\r\n"));
     let (status, log) = server.terminate();

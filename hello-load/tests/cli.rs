@@ -288,12 +288,19 @@ fn bad_flags_exit_2_with_a_usage_line() {
 
 #[test]
 fn a_refused_target_is_one_line_and_a_failure() {
-    // A port that was just free: nothing listens on it.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port that was just free: nothing listens on it. Closing our listener is
+    // not enough: a child another test thread forked while it was open holds a
+    // copy until its `exec` closes it. No child can inherit it once ours is closed,
+    // so wait (bounded) for the first refused connect.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port))
+        .is_ok_and(|_| std::time::Instant::now() < deadline)
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
     let out = hello_load(&[&format!("http://127.0.0.1:{port}/"), "-d", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

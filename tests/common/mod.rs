@@ -436,12 +436,24 @@ pub fn open_fds(pid: u32) -> usize {
 
 /// A loopback port that was free a moment ago (bound, then released for another
 /// program to bind).
+///
+/// Released means closed in every process, not only in this one. Other test threads
+/// spawn programs all the time, and a child forked while the listener was open holds
+/// a copy of it until its `exec` closes it (`CLOEXEC`): until then the port is still
+/// listening, and a program that binds it fails with "address in use". Once this
+/// process has closed its copy no new child can inherit one, so the port is free for
+/// good from the first connect that is refused.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    assert!(
+        eventually(PROMPTLY, || TcpStream::connect(addr)
+            .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)),
+        "port {port} still listening {PROMPTLY:?} after it was closed"
+    );
+    port
 }
 
 /// Run `command` to completion, killing it (and failing) after `within`.
