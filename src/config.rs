@@ -23,7 +23,7 @@ use crate::protocol::framing::Limits;
 use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
-use crate::protocol::{Settings, Status, Timeouts};
+use crate::protocol::{Delay, FaultSettings, Settings, Status, Timeouts};
 
 /// `--bind`: loopback, so that a first `cargo run` is reachable from this machine only.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8888));
@@ -84,6 +84,17 @@ pub struct Config {
     /// Serve Prometheus metrics at `/metrics` on this address, if set.
     pub metrics_bind: Option<SocketAddr>,
 
+    // --- A test backend (issue #20): faults injected on purpose.
+    /// Hold each answer for a time in `min..=max` after its request's head
+    /// (`--delay`); `None`: answer at once.
+    pub delay: Option<(Duration, Duration)>,
+    /// The fraction of answers, 0.0 to 1.0, replaced by an injected failure.
+    pub fail_rate: f64,
+    /// The status of an injected failure.
+    pub fail_status: Status,
+    /// Seed of the generator that picks delays and failures.
+    pub seed: u64,
+
     // --- Workers (issue #11): several reactors in one process, `process::Workers`.
     /// Reactors (threads) to run, each with its own connections; at least 1.
     pub workers: usize,
@@ -143,6 +154,10 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             stats_interval: None,
             metrics_bind: None,
+            delay: None,
+            fail_rate: FaultSettings::NONE.fail_rate,
+            fail_status: FaultSettings::NONE.fail_status,
+            seed: FaultSettings::NONE.seed,
             workers: DEFAULT_WORKERS,
             listener: ListenerMode::default(),
             pin_workers: false,
@@ -151,8 +166,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// What the protocol core is told: the answer, the limits and the timeouts
-    /// (in milliseconds, the unit of the drivers' clocks).
+    /// What the protocol core is told: the answer, the limits, the timeouts (in
+    /// milliseconds, the unit of the drivers' clocks) and the faults to inject.
     pub fn protocol(&self) -> Settings<'_> {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Settings {
@@ -172,6 +187,15 @@ impl Config {
                 body: ms(self.body_timeout),
                 write: ms(self.write_timeout),
                 linger: ms(self.linger_timeout),
+            },
+            faults: FaultSettings {
+                delay: self.delay.map(|(min, max)| Delay {
+                    min: ms(min),
+                    max: ms(max),
+                }),
+                fail_rate: self.fail_rate,
+                fail_status: self.fail_status,
+                seed: self.seed,
             },
         }
     }

@@ -17,7 +17,7 @@ use clap::{CommandFactory, Parser};
 use crate::config::{self, Config, ListenerMode};
 use crate::protocol::framing::Limits;
 use crate::protocol::response::{Answer, check_field_value, check_header};
-use crate::protocol::{Status, Timeouts};
+use crate::protocol::{FaultSettings, Status, Timeouts};
 
 /// A default in milliseconds as `--*-timeout` takes it: seconds, fractions allowed.
 fn secs(ms: u64) -> String {
@@ -103,6 +103,22 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
 
+    // --- A test backend (issue #20).
+    /// Hold each answer SECS after its request arrived, or a time drawn uniformly
+    /// from MIN..MAX (seconds, fractions allowed); the thread is never blocked
+    #[arg(long, value_name = "SECS|MIN..MAX", value_parser = parse_delay)]
+    pub delay: Option<(Duration, Duration)>,
+    /// The fraction of answers (0 to 1) replaced by an injected failure, chosen at
+    /// random (see --seed); keep-alive is unaffected
+    #[arg(long, value_name = "P", default_value_t = FaultSettings::NONE.fail_rate, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Status of an injected failure (--fail-rate)
+    #[arg(long, value_name = "CODE", default_value_t = FaultSettings::NONE.fail_status.code(), value_parser = clap::value_parser!(u16).range(200..=599))]
+    pub fail_status: u16,
+    /// Seed of the generator that picks delays and failures (same seed, same choices)
+    #[arg(long, value_name = "N", default_value_t = FaultSettings::NONE.seed)]
+    pub seed: u64,
+
     // --- Workers (issue #11).
     /// Reactor threads, each serving its own connections: a number, or `auto` for
     /// one per CPU this process may run on
@@ -147,6 +163,35 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--delay`: `SECS`, or `MIN..MAX` with `MIN <= MAX`, each as [`parse_secs`]
+/// takes it (`MIN` may also be 0).
+fn parse_delay(text: &str) -> Result<(Duration, Duration), String> {
+    let Some((min, max)) = text.split_once("..") else {
+        let secs = parse_secs(text)?;
+        return Ok((secs, secs));
+    };
+    let min = match min {
+        "0" => Duration::ZERO,
+        _ => parse_secs(min)?,
+    };
+    let max = parse_secs(max)?;
+    if min > max {
+        return Err(format!(
+            "`{text}`: the shortest delay is longer than the longest (expected MIN..MAX)"
+        ));
+    }
+    Ok((min, max))
+}
+
+/// `--fail-rate`: a fraction from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        Ok(_) => Err(format!("`{text}` is out of range (0 to 1)")),
+        Err(_) => Err(format!("`{text}` is not a fraction (0 to 1, e.g. 0.2)")),
+    }
 }
 
 /// The forms `--bind` takes, for its error message.
@@ -287,6 +332,11 @@ impl Cli {
             shutdown_timeout: self.shutdown_timeout,
             stats_interval: self.stats_interval,
             metrics_bind: self.metrics_bind,
+            delay: self.delay,
+            fail_rate: self.fail_rate,
+            fail_status: Status::new(self.fail_status)
+                .ok_or_else(|| format!("--fail-status {} is not in 200..=599", self.fail_status))?,
+            seed: self.seed,
             // Workers (issue #11).
             workers: self.workers,
             listener: self.listener,

@@ -13,6 +13,7 @@
 
 use std::time::SystemTime;
 
+use super::faults::{FaultSettings, Faults};
 use super::framing::{HeadMemo, Limits};
 use super::response::{Answer, Responses};
 use super::stats::Stats;
@@ -29,6 +30,8 @@ pub struct Settings<'a> {
     pub limits: Limits,
     /// Timeouts, in milliseconds.
     pub timeouts: Timeouts,
+    /// Faults to inject on purpose (`--delay`, `--fail-rate`); none by default.
+    pub faults: FaultSettings,
 }
 
 impl Settings<'static> {
@@ -37,6 +40,7 @@ impl Settings<'static> {
         answer: Answer::DEFAULT,
         limits: Limits::DEFAULT,
         timeouts: Timeouts::DEFAULT,
+        faults: FaultSettings::NONE,
     };
 }
 
@@ -53,17 +57,24 @@ pub struct Common {
     pub memo: HeadMemo,
     /// Counters.
     pub stats: Stats,
+    /// Faults to inject, and the generator that picks them.
+    pub faults: Faults,
 }
 
 impl Common {
     /// For `settings`, with the answers dated `now` (the caller reads the clock).
     pub fn new(settings: &Settings<'_>, now: SystemTime) -> Common {
+        let mut responses = Responses::for_answer(&settings.answer, now);
+        if settings.faults.fail_rate > 0.0 {
+            responses.add_failure(settings.faults.fail_status, now);
+        }
         Common {
-            responses: Responses::for_answer(&settings.answer, now),
+            responses,
             limits: settings.limits,
             timeouts: settings.timeouts,
             memo: HeadMemo::new(),
             stats: Stats::default(),
+            faults: Faults::new(&settings.faults),
         }
     }
 
@@ -85,6 +96,7 @@ impl Common {
             memo: &mut self.memo,
             timeouts: &self.timeouts,
             stats: &mut self.stats,
+            faults: &mut self.faults,
             out: Batch::new(out),
         }
     }

@@ -33,10 +33,13 @@
 use log::{debug, trace};
 
 use super::batch::Batch;
+use super::faults::Faults;
 use super::framing::{BodyLength, BodyReader, Head, HeadMemo, Limits, Parse, Persistence, Reject};
 use super::phase::{Phase, Timeouts};
 use super::response::{CONTINUE, Responses};
 use super::stats::Stats;
+
+mod held;
 
 /// Output batch size past which no further request is parsed until it is written.
 pub const OUT_BATCH_LIMIT: usize = 64 * 1024;
@@ -78,6 +81,8 @@ pub struct Cx<'a> {
     pub timeouts: &'a Timeouts,
     /// Counters.
     pub stats: &'a mut Stats,
+    /// Faults to inject (`--delay`, `--fail-rate`) and their generator.
+    pub faults: &'a mut Faults,
     /// The answers to write, in order.
     pub out: Batch<'a>,
 }
@@ -100,6 +105,9 @@ pub enum Want {
     Input,
     /// Room in the socket for the answers it has not taken.
     Room,
+    /// Nothing until [`Conn::poll_at`]: answers are held (`--delay`), and input
+    /// waits until they are out. Then call [`Conn::expire`].
+    Wait,
     /// The write side is shut: read and drop input until EOF.
     Drain,
     /// Close the socket.
@@ -137,6 +145,8 @@ pub struct Conn {
     /// When the current phase times out, in the driver's milliseconds.
     deadline: u64,
     body: BodyReader,
+    /// Answers held by `--delay` (see `held.rs`); `None` without it.
+    held: Option<Box<held::Held>>,
 }
 
 impl Conn {
@@ -151,6 +161,7 @@ impl Conn {
             peer_closed: false,
             deadline: now + timeouts.keep_alive,
             body: BodyReader::new(BodyLength::Empty),
+            held: None,
         }
     }
 
@@ -169,6 +180,7 @@ impl Conn {
         match self.phase {
             Phase::Idle | Phase::Head | Phase::Body => Want::Input,
             Phase::Write => Want::Room,
+            Phase::Hold => Want::Wait,
             Phase::Linger => Want::Drain,
             Phase::Closed => Want::Close,
         }
@@ -215,7 +227,7 @@ impl Conn {
                 self.input = Input::Boundary;
                 break Stop::Done;
             }
-            if cx.out.len() >= OUT_BATCH_LIMIT {
+            if cx.out.len() >= OUT_BATCH_LIMIT || self.held_full() {
                 self.input = Input::Head;
                 break Stop::Full;
             }
@@ -244,7 +256,7 @@ impl Conn {
         if self.input != Input::Ended {
             self.input = Input::Boundary;
         }
-        if self.phase != Phase::Write {
+        if !matches!(self.phase, Phase::Write | Phase::Hold) {
             self.set_phase(cx, Phase::Closed);
         }
     }
@@ -262,23 +274,30 @@ impl Conn {
     /// Every answer is written. `input_may_wait`: the socket may hold unread input,
     /// which a plain close would answer with a reset.
     pub fn sent(&mut self, cx: &mut Cx<'_>, input_may_wait: bool) {
-        if self.input == Input::Ended {
+        if self.holding() {
+            self.set_phase(cx, Phase::Hold);
+        } else if self.input == Input::Ended {
             let linger = (self.linger || input_may_wait) && !self.peer_closed;
             self.set_phase(cx, if linger { Phase::Linger } else { Phase::Closed });
         } else if self.peer_closed {
             self.set_phase(cx, Phase::Closed);
-        } else if self.phase == Phase::Write {
+        } else if matches!(self.phase, Phase::Write | Phase::Hold) {
             let next = self.input_phase();
             self.set_phase(cx, next);
             self.close_if_draining(cx);
         }
     }
 
-    /// The deadline passed. A request under way is answered `408` first.
+    /// The deadline passed. A request under way is answered `408` first; held
+    /// answers that are due are appended to `cx.out`.
     pub fn expire(&mut self, cx: &mut Cx<'_>) {
-        debug!("{}: {} timed out", cx.id, self.phase);
         match self.phase {
-            Phase::Closed => {}
+            Phase::Hold => return self.release(cx),
+            Phase::Closed => return,
+            _ => debug!("{}: {} timed out", cx.id, self.phase),
+        }
+        match self.phase {
+            Phase::Hold | Phase::Closed => {}
             Phase::Linger => self.set_phase(cx, Phase::Closed),
             Phase::Idle | Phase::Write => {
                 cx.stats.timeouts += 1;
@@ -312,7 +331,11 @@ impl Conn {
         // RFC 9110 §10.1.1: a server may omit `100 Continue` when it already has
         // (some of) the body; the client then reads just the final answer.
         if head.expect_continue && !body_arrived {
-            cx.out.push(CONTINUE);
+            if self.holding() {
+                self.hold_continue(cx);
+            } else {
+                cx.out.push(CONTINUE);
+            }
         }
         self.body = BodyReader::new(head.body);
         self.input = Input::Body;
@@ -327,9 +350,24 @@ impl Conn {
             self.linger = true;
         }
         let responses = cx.responses;
-        cx.out
-            .push(responses.ok(self.persistence, self.headers_only));
-        cx.stats.response(responses.ok_status());
+        // Each fault is one branch on a setting that is off by default.
+        let fail = cx.faults.fail_threshold > 0 && cx.faults.fail_now();
+        let failure = if fail {
+            responses.fail(self.persistence, self.headers_only)
+        } else {
+            None
+        };
+        cx.stats
+            .response(failure.map_or(responses.ok_status(), |(_, status)| status));
+        if let Some(delay) = cx.faults.delay {
+            let delay = cx.faults.pick(delay);
+            self.hold_ok(cx, delay, fail);
+        } else if let Some((bytes, _)) = failure {
+            cx.out.push(bytes);
+        } else {
+            cx.out
+                .push(responses.ok(self.persistence, self.headers_only));
+        }
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;
         }
@@ -339,7 +377,11 @@ impl Conn {
     fn reject(&mut self, cx: &mut Cx<'_>, reject: Reject) {
         debug!("{}: {reject}", cx.id);
         let responses = cx.responses;
-        cx.out.push(responses.error(reject));
+        if self.holding() {
+            self.hold_error(cx, reject);
+        } else {
+            cx.out.push(responses.error(reject));
+        }
         cx.stats.response(reject.status());
         self.input = Input::Ended;
         self.linger = true;
@@ -349,6 +391,12 @@ impl Conn {
     /// request completed in this call restarts the deadline of the phase it left
     /// (the next head gets its own header time; keep-alive counts from the answer).
     fn follow_input(&mut self, cx: &mut Cx<'_>, completed: bool) {
+        if self.holding() {
+            if self.phase != Phase::Write {
+                self.set_phase(cx, Phase::Hold);
+            }
+            return;
+        }
         if self.input == Input::Ended || self.phase == Phase::Write {
             return;
         }
@@ -381,6 +429,8 @@ impl Conn {
         }
         if let Some(timeout) = cx.timeouts.of(next) {
             self.deadline = cx.now + timeout;
+        } else if let Some(due) = self.next_due() {
+            self.deadline = due; // Phase::Hold: when the next held answer is due
         }
         self.phase = next;
     }

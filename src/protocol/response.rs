@@ -112,6 +112,18 @@ impl Answer<'static> {
 }
 
 impl<'a> Answer<'a> {
+    /// Every variant, in the order of [`ok_index`].
+    fn variants(&self) -> [Rendered; 6] {
+        [
+            self.render(None, false),
+            self.render(None, true),
+            self.render(Some("keep-alive"), false),
+            self.render(Some("keep-alive"), true),
+            self.render(Some("close"), false),
+            self.render(Some("close"), true),
+        ]
+    }
+
     /// One variant of the answer: `connection` is the `Connection` value, if any.
     fn render(&self, connection: Option<&str>, headers_only: bool) -> Rendered {
         let content = self.status.content();
@@ -202,6 +214,9 @@ pub struct Responses {
     ok_status: Status,
     /// One per reason, indexed by `reject as usize` (the order of [`Reject::ALL`]).
     errors: [Rendered; Reject::ALL.len()],
+    /// The injected failure (`--fail-rate`), indexed like `ok`, and its status;
+    /// rendered only when failures are injected.
+    fail: Option<(Box<[Rendered; 6]>, Status)>,
     /// The Unix second the current `Date` was rendered for.
     date_second: u64,
 }
@@ -228,16 +243,10 @@ impl Responses {
             Rendered::new(reject.status(), &headers, Some(text.len()), text.as_bytes())
         };
         let mut responses = Responses {
-            ok: [
-                answer.render(None, false),
-                answer.render(None, true),
-                answer.render(Some("keep-alive"), false),
-                answer.render(Some("keep-alive"), true),
-                answer.render(Some("close"), false),
-                answer.render(Some("close"), true),
-            ],
+            ok: answer.variants(),
             ok_status: answer.status,
             errors: Reject::ALL.map(error),
+            fail: None,
             date_second: 0,
         };
         responses.refresh_date(now);
@@ -257,7 +266,8 @@ impl Responses {
             // httpdate renders years 0..=9999 as 29 bytes; outside that, keep the old date.
             return false;
         };
-        for rendered in self.ok.iter_mut().chain(self.errors.iter_mut()) {
+        let fail = self.fail.iter_mut().flat_map(|(f, _)| f.iter_mut());
+        for rendered in self.ok.iter_mut().chain(self.errors.iter_mut()).chain(fail) {
             rendered.set_date(&date);
         }
         true
@@ -266,6 +276,33 @@ impl Responses {
     /// The answer to a request.
     pub fn ok(&self, persistence: Persistence, headers_only: bool) -> &[u8] {
         &self.ok[ok_index(persistence, headers_only)].bytes
+    }
+
+    /// Render the injected failure (`--fail-rate`): `status`, a body saying it was
+    /// injected, and the persistence of the answer it replaces (an injected
+    /// failure does not close the connection).
+    pub fn add_failure(&mut self, status: Status, now: SystemTime) {
+        let body =
+            format!("{status}: injected by hello-reactor --fail-rate, not a real failure\r\n");
+        let answer = Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: &[],
+            body: body.as_bytes(),
+        };
+        self.fail = Some((Box::new(answer.variants()), status));
+        self.date_second = 0;
+        self.refresh_date(now);
+    }
+
+    /// The injected failure in place of [`Responses::ok`], and its status; `None`
+    /// unless [`Responses::add_failure`] rendered it.
+    pub fn fail(&self, persistence: Persistence, headers_only: bool) -> Option<(&[u8], Status)> {
+        let (variants, status) = self.fail.as_ref()?;
+        Some((
+            &variants[ok_index(persistence, headers_only)].bytes,
+            *status,
+        ))
     }
 
     /// The status of the answer [`Responses::ok`] gives, for the stats.

@@ -74,6 +74,7 @@ pub mod metrics;
 mod scrape;
 pub mod stream;
 mod ticker;
+pub mod timers;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
@@ -90,6 +91,7 @@ pub use scrape::MetricsSlot;
 use scrape::{MetricsLinks, SCRAPE_BASE, Scrapes};
 use stream::Listener;
 use ticker::Ticker;
+use timers::Timers;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
@@ -106,6 +108,8 @@ pub struct Server {
     accept: Acceptor,
     drain: Drain,
     ticker: Ticker,
+    /// Wake-ups to the millisecond (`timers.rs`): held answers.
+    timers: Timers,
     /// The metrics listener and its scrapes, with `--metrics-bind`.
     scrapes: Option<Scrapes>,
     /// Metrics to publish for, or gather from, other reactors.
@@ -160,6 +164,7 @@ impl Server {
             accept: Acceptor::new(listener, config)?,
             drain: Drain::new(config.shutdown_timeout),
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
+            timers: Timers::default(),
             scrapes: None,
             metrics: MetricsLinks::default(),
             signals: None,
@@ -301,6 +306,7 @@ impl Server {
             self.accept.paused_until,
             self.drain.deadline,
             self.ticker.next_stats,
+            self.timers.next_due(),
             self.scrapes.as_ref().and_then(Scrapes::next_deadline),
         ];
         let wake_at = timers.into_iter().flatten().min()?;
@@ -319,7 +325,14 @@ impl Server {
         };
         trace!("{}: {readiness}", self.data.id(token.0));
         let next = conn.ready(&mut self.data.context(token.0), readiness);
-        if after_call(&self.poll, &mut self.deferred, conn, token, next) {
+        if after_call(
+            &self.poll,
+            &mut self.deferred,
+            &mut self.timers,
+            conn,
+            token,
+            next,
+        ) {
             self.close(token.0);
         }
     }
@@ -327,6 +340,7 @@ impl Server {
     fn close(&mut self, key: usize) {
         if let Some(conn) = self.connections.try_remove(key) {
             self.data.io.close(conn.close_reason());
+            self.data.common.stats.held -= conn.http().held_answers() as u64;
             debug!(
                 "{}: closed ({} open)",
                 self.data.id(key),
@@ -355,17 +369,53 @@ impl Server {
 
     fn after_turn(&mut self) {
         self.resume_accepting();
+        self.fire_timers();
         self.tick();
+    }
+
+    /// Call every connection whose precise wake-up is due. An entry whose
+    /// connection has closed or no longer has a deadline that passed is stale and
+    /// skipped (lazy deletion, see `timers.rs`).
+    fn fire_timers(&mut self) {
+        let now = self.data.now;
+        if self.timers.next_due().is_none_or(|due| due > now) {
+            return;
+        }
+        let mut due = std::mem::take(&mut self.scratch);
+        self.timers.pop_due(now, &mut due);
+        for key in due.drain(..) {
+            let Some(conn) = self.connections.get_mut(key) else {
+                continue;
+            };
+            if conn.http().poll_at() > now {
+                continue;
+            }
+            let next = conn.expire(&mut self.data.context(key));
+            let token = Token(key);
+            if after_call(
+                &self.poll,
+                &mut self.deferred,
+                &mut self.timers,
+                conn,
+                token,
+                next,
+            ) {
+                self.close(key);
+            }
+        }
+        self.scratch = due;
     }
 }
 
 /// Act on what a handler returned, after it returned and while the connection is
 /// still at hand (no second slab lookup): watch for writability if output waits,
-/// or put it on the deferred list once. Every handler call ends here; `true` means
-/// the caller must close it (the loop closes, never the handler).
+/// put it on the deferred list once, or queue the precise wake-up its held answers
+/// need. Every handler call ends here; `true` means the caller must close it (the
+/// loop closes, never the handler).
 fn after_call(
     poll: &Poll,
     deferred: &mut Vec<Token>,
+    timers: &mut Timers,
     conn: &mut Connection,
     token: Token,
     next: Next,
@@ -374,6 +424,9 @@ fn after_call(
         Next::Close => return true,
         Next::Yield if conn.mark_queued() => deferred.push(token),
         Next::Yield | Next::Keep => {}
+    }
+    if let Some(due) = conn.new_wake_up() {
+        timers.schedule(due, token.0);
     }
     watch_writable(poll, conn, token);
     false

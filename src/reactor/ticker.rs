@@ -76,7 +76,14 @@ impl Server {
                 conn.http().phase()
             );
             let next = conn.expire(&mut self.data.context(key));
-            if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {
+            if super::after_call(
+                &self.poll,
+                &mut self.deferred,
+                &mut self.timers,
+                conn,
+                Token(key),
+                next,
+            ) {
                 self.close(key);
             }
         }
