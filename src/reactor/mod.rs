@@ -169,7 +169,7 @@ impl Server {
             metrics: MetricsLinks::default(),
             signals: None,
             data,
-            clock: Clock::start(),
+            clock: Clock::precise(config.delay.is_some()),
             control: Arc::new(Control::new(waker)),
             deferred: Vec::new(),
             scratch: Vec::new(),
