@@ -281,3 +281,48 @@ fn drain_in_haproxy_then_restart_and_no_request_fails() {
         assert_eq!(retried, 0, "a drained server got requests");
     }
 }
+
+/// Requests the fail-rate run makes through HAProxy.
+const FAIL_RATE_REQUESTS: u64 = 1000;
+
+/// `--fail-rate`: each instance answers 5% of requests with an injected 503, and
+/// the checked-in retries (`retry-on all-retryable-errors`, `retries 3`, `option
+/// redispatch 1`) resend each one to another instance: the client sees none. A
+/// request fails only if all four tries draw a 503 (0.05^4: about one run in 160
+/// at 1000 requests would see one).
+#[test]
+fn injected_503s_are_retried_away() {
+    if !available("haproxy") {
+        return;
+    }
+    let template = std::fs::read_to_string(config_path()).unwrap();
+    let instances: Vec<Instance> = (0..server_lines(&template))
+        .map(|i| {
+            let seed = i.to_string();
+            let flags = ["--fail-rate", "0.05", "--seed", &seed];
+            Instance::start_with("127.0.0.1:0", &flags)
+        })
+        .collect();
+    let ports: Vec<u16> = instances.iter().map(|i| i.addr.port()).collect();
+    let mut haproxy = Haproxy::start(&template, &ports, "fail-rate");
+    let mut load = Load::start(haproxy.front);
+    load.tally
+        .wait_served(0, FAIL_RATE_REQUESTS, "with injected failures");
+    load.finish();
+    let (log, warnings) = haproxy.stop();
+    let failures = load.tally.failures.lock().unwrap().clone();
+    assert!(
+        failures.is_empty(),
+        "{} requests failed:\n{}\nHAProxy warnings:\n{warnings}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let retried = retried_requests(&log);
+    assert!(!retried.is_empty(), "no injected 503 was retried:\n{log}");
+    eprintln!(
+        "fail-rate: {} requests through HAProxy, 0 failed, {} retried after an injected 503, e.g.\n  {}",
+        load.tally.ok(),
+        retried.len(),
+        retried[0]
+    );
+}
