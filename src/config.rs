@@ -33,6 +33,10 @@ pub const DEFAULT_BACKLOG: i32 = 1024;
 pub const DEFAULT_DEFER_ACCEPT: u32 = 1;
 /// `--shutdown-timeout`: how long a drain may take before the rest are closed.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// `--body-size` from this size on is streamed from a shared block (`body_size`);
+/// below it the pattern is rendered into the answer like any `--body`, and the
+/// answer is one copy as ever.
+pub const STREAMED_BODY_MIN: u64 = 64 * 1024;
 /// `--workers`: one reactor, the single-threaded server.
 pub const DEFAULT_WORKERS: usize = 1;
 
@@ -48,6 +52,10 @@ pub struct Config {
     pub unix: Option<PathBuf>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
+    /// Instead of `body`, this many bytes of a fixed pattern, written from one
+    /// shared block and never stored whole (`--body-size` above
+    /// [`STREAMED_BODY_MIN`]; a smaller one is rendered into `body`).
+    pub body_size: Option<u64>,
     /// Its `Content-Type`.
     pub content_type: String,
     /// The status of every answer to a valid request (`--status`).
@@ -138,6 +146,7 @@ impl Default for Config {
             bind_resolution: None,
             unix: None,
             body: answer.body.to_vec(),
+            body_size: answer.streamed,
             content_type: answer.content_type.to_string(),
             status: answer.status,
             headers: Vec::new(),
@@ -176,6 +185,7 @@ impl Config {
                 content_type: &self.content_type,
                 headers: &self.headers,
                 body: &self.body,
+                streamed: self.body_size,
             },
             limits: Limits {
                 max_head: self.max_request_head,

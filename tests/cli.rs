@@ -246,6 +246,8 @@ mod flags {
             &["--fail-rate", "1.5"],
             &["--fail-rate", "much"],
             &["--fail-status", "99"],
+            &["--body-size", "0"],
+            &["--body-size", "1073741825"],
         ] {
             let mut all = vec!["--bind", "127.0.0.1:0"];
             all.extend_from_slice(args);

@@ -16,6 +16,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::config::{self, Config, ListenerMode};
 use crate::protocol::framing::Limits;
+use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
 use crate::protocol::{FaultSettings, Status, Timeouts};
 
@@ -51,6 +52,10 @@ pub struct Cli {
     /// Read the body of every response from this file
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
+    /// A body of BYTES bytes (1 to 1 GiB) of a fixed printable pattern instead of
+    /// --body; a large one is written from one shared block, never copied per connection
+    #[arg(long, value_name = "BYTES", conflicts_with_all = ["body", "body_file"], value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub body_size: Option<u64>,
     /// Content-Type of the response
     #[arg(long, value_name = "TYPE", default_value = Answer::DEFAULT.content_type, value_parser = parse_content_type)]
     pub content_type: String,
@@ -297,10 +302,15 @@ impl Cli {
 
     /// Turn parsed flags into a [`Config`], reading `--body-file` if given.
     pub fn into_config(self) -> Result<Config, String> {
-        let body = match &self.body_file {
-            Some(path) => std::fs::read(path)
-                .map_err(|e| format!("cannot read --body-file {}: {e}", path.display()))?,
-            None => self.body.into_bytes(),
+        let (body, body_size) = match (&self.body_file, self.body_size) {
+            (_, Some(size)) if size >= config::STREAMED_BODY_MIN => (Vec::new(), Some(size)),
+            (_, Some(size)) => (pattern::body(size as usize), None),
+            (Some(path), None) => (
+                std::fs::read(path)
+                    .map_err(|e| format!("cannot read --body-file {}: {e}", path.display()))?,
+                None,
+            ),
+            (None, None) => (self.body.into_bytes(), None),
         };
         let max_connections = self
             .max_connections
@@ -315,6 +325,7 @@ impl Cli {
             bind_resolution,
             unix,
             body,
+            body_size,
             content_type: self.content_type,
             status: Status::new(self.status)
                 .ok_or_else(|| format!("--status {} is not in 200..=599", self.status))?,

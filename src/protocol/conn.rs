@@ -227,7 +227,7 @@ impl Conn {
                 self.input = Input::Boundary;
                 break Stop::Done;
             }
-            if cx.out.len() >= OUT_BATCH_LIMIT || self.held_full() {
+            if cx.out.len() >= OUT_BATCH_LIMIT || cx.out.tail() > 0 || self.held_full() {
                 self.input = Input::Head;
                 break Stop::Full;
             }
@@ -367,6 +367,7 @@ impl Conn {
         } else {
             cx.out
                 .push(responses.ok(self.persistence, self.headers_only));
+            cx.out.stream(responses.streamed(self.headers_only));
         }
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;

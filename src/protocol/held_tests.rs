@@ -65,8 +65,15 @@ fn pipelined_requests_in_one_read_are_due_together_in_order() {
     assert_eq!(f.conn.held_answers(), 3);
     f.advance(100);
     let answers = f.expire();
-    assert_eq!(oks(&answers), 3, "all due at once, not one delay after another");
-    assert!(answers.ends_with(b"Content-Length: 13\r\n\r\n"), "HEAD last");
+    assert_eq!(
+        oks(&answers),
+        3,
+        "all due at once, not one delay after another"
+    );
+    assert!(
+        answers.ends_with(b"Content-Length: 13\r\n\r\n"),
+        "HEAD last"
+    );
     f.all_sent();
     // The next request, read later, is delayed from its own arrival.
     f.advance(50);
@@ -99,8 +106,15 @@ fn random_delays_never_reorder_answers() {
     assert_eq!(bad, 1);
     let last_ok = answers.windows(15).rposition(|w| w == b"HTTP/1.1 200 OK");
     let the_400 = answers.windows(12).position(|w| w == b"HTTP/1.1 400");
-    assert!(last_ok < the_400, "the error leaves after the answers before it");
-    assert_eq!(f.conn.wants(), Want::Drain, "the error still closes, lingering");
+    assert!(
+        last_ok < the_400,
+        "the error leaves after the answers before it"
+    );
+    assert_eq!(
+        f.conn.wants(),
+        Want::Drain,
+        "the error still closes, lingering"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod framing;
 #[cfg(test)]
 mod held_tests;
+pub mod pattern;
 pub mod phase;
 pub mod response;
 pub mod stats;

@@ -40,6 +40,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use log::warn;
 
 use crate::protocol::framing::{Persistence, Reject, is_tchar};
+use crate::protocol::pattern;
 use crate::protocol::status::{Content, Status};
 
 /// The interim response to `Expect: 100-continue`.
@@ -61,7 +62,7 @@ impl Rendered {
     fn new(
         status: Status,
         headers: &[(&str, &str)],
-        content_length: Option<usize>,
+        content_length: Option<u64>,
         body: &[u8],
     ) -> Rendered {
         let mut bytes = Vec::with_capacity(160 + body.len());
@@ -98,6 +99,9 @@ pub struct Answer<'a> {
     pub headers: &'a [(String, String)],
     /// The body (not sent for HEAD, nor for 204, 205 and 304).
     pub body: &'a [u8],
+    /// `--body-size` above what is rendered: instead of `body`, this many bytes of
+    /// the pattern, written by the driver from a shared block (see [`pattern`]).
+    pub streamed: Option<u64>,
 }
 
 impl Answer<'static> {
@@ -108,6 +112,7 @@ impl Answer<'static> {
         content_type: "text/plain; charset=utf-8",
         headers: &[],
         body: b"Hello, World!",
+        streamed: None,
     };
 }
 
@@ -141,8 +146,11 @@ impl<'a> Answer<'a> {
         let (length, body) = match content {
             Content::None => (None, &[][..]),
             Content::Empty => (Some(0), &[][..]),
-            Content::Body if headers_only => (Some(self.body.len()), &[][..]),
-            Content::Body => (Some(self.body.len()), self.body),
+            Content::Body => match self.streamed {
+                Some(len) => (Some(len), &[][..]), // the driver writes the body
+                None if headers_only => (Some(self.body.len() as u64), &[][..]),
+                None => (Some(self.body.len() as u64), self.body),
+            },
         };
         Rendered::new(self.status, &headers, length, body)
     }
@@ -219,6 +227,10 @@ pub struct Responses {
     fail: Option<(Box<[Rendered; 6]>, Status)>,
     /// The Unix second the current `Date` was rendered for.
     date_second: u64,
+    /// Bytes of the pattern that follow the head of a `GET` answer (`--body-size`
+    /// streamed; 0 otherwise), and the shared block they are written from.
+    streamed: u64,
+    block: Box<[u8]>,
 }
 
 fn ok_index(persistence: Persistence, headers_only: bool) -> usize {
@@ -240,7 +252,8 @@ impl Responses {
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Connection", "close"),
             ];
-            Rendered::new(reject.status(), &headers, Some(text.len()), text.as_bytes())
+            let len = Some(text.len() as u64);
+            Rendered::new(reject.status(), &headers, len, text.as_bytes())
         };
         let mut responses = Responses {
             ok: answer.variants(),
@@ -248,6 +261,14 @@ impl Responses {
             errors: Reject::ALL.map(error),
             fail: None,
             date_second: 0,
+            streamed: match answer.status.content() {
+                Content::Body => answer.streamed.unwrap_or(0),
+                Content::None | Content::Empty => 0,
+            },
+            block: match answer.streamed {
+                Some(_) => pattern::block(),
+                None => Box::default(),
+            },
         };
         responses.refresh_date(now);
         responses
@@ -289,6 +310,7 @@ impl Responses {
             content_type: "text/plain; charset=utf-8",
             headers: &[],
             body: body.as_bytes(),
+            streamed: None,
         };
         self.fail = Some((Box::new(answer.variants()), status));
         self.date_second = 0;
@@ -303,6 +325,17 @@ impl Responses {
             &variants[ok_index(persistence, headers_only)].bytes,
             *status,
         ))
+    }
+
+    /// Bytes of body the driver writes after [`Responses::ok`]'s head: a streamed
+    /// `--body-size` for a `GET`, else 0.
+    pub fn streamed(&self, headers_only: bool) -> u64 {
+        if headers_only { 0 } else { self.streamed }
+    }
+
+    /// The shared block a streamed body is written from (empty without one).
+    pub fn block(&self) -> &[u8] {
+        &self.block
     }
 
     /// The status of the answer [`Responses::ok`] gives, for the stats.

@@ -115,6 +115,10 @@ struct Spill {
     output: Vec<u8>,
     /// Bytes of `output` already written.
     written: usize,
+    /// A streamed body (`--body-size`) follows `output`: bytes of it written so
+    /// far, and its length (equal when there is none).
+    stream_at: u64,
+    stream_end: u64,
 }
 
 /// A client connection: the slab entry. Kept small, so that ten thousand idle ones
@@ -304,7 +308,9 @@ impl Connection {
     }
 
     fn output_pending(&self) -> bool {
-        self.spill.as_ref().is_some_and(|s| !s.output.is_empty())
+        self.spill
+            .as_ref()
+            .is_some_and(|s| !s.output.is_empty() || s.stream_at < s.stream_end)
     }
 
     /// After a read of `n` bytes into a buffer of `capacity`: may more input wait?
@@ -319,11 +325,9 @@ impl Connection {
     }
 
     fn release_empty_spill(&mut self) {
-        if self
-            .spill
-            .as_ref()
-            .is_some_and(|s| s.input.is_empty() && s.output.is_empty())
-        {
+        if self.spill.as_ref().is_some_and(|s| {
+            s.input.is_empty() && s.output.is_empty() && s.stream_at == s.stream_end
+        }) {
             self.spill = None;
         }
     }

@@ -124,6 +124,7 @@ impl Conn {
         let Some(held) = self.held.as_deref_mut() else {
             return;
         };
+        held.told = None; // this wake-up is spent; the next one is told afresh
         let responses = cx.responses;
         while let Some(&(due, answer)) = held.queue.front() {
             if due > cx.now {
@@ -149,7 +150,15 @@ impl Conn {
                     }
                     match responses.fail(persistence, headers_only) {
                         Some((bytes, _)) if fail => bytes,
-                        _ => responses.ok(persistence, headers_only),
+                        _ => {
+                            // A streamed body ends the batch: the rest stay held.
+                            cx.out.push(responses.ok(persistence, headers_only));
+                            cx.out.stream(responses.streamed(headers_only));
+                            if cx.out.tail() > 0 {
+                                return;
+                            }
+                            continue;
+                        }
                     }
                 }
                 Answer::Error(reject) => responses.error(reject),
