@@ -13,11 +13,12 @@
 
 use std::time::SystemTime;
 
+use super::Timeouts;
+use super::batch::Batch;
 use super::faults::{FaultSettings, Faults};
 use super::framing::{HeadMemo, Limits};
 use super::response::{Answer, Responses};
 use super::stats::Stats;
-use super::{Batch, ConnId, Cx, Timeouts};
 
 /// What the protocol core is told: the answer to give, the framing limits and the
 /// timeouts. Each has its default on its own type ([`Answer::DEFAULT`],
@@ -42,6 +43,49 @@ impl Settings<'static> {
         timeouts: Timeouts::DEFAULT,
         faults: FaultSettings::NONE,
     };
+}
+
+/// Names a connection in logs: `conn 7`, or `w2 conn 7` when there are several
+/// workers (connection keys repeat across workers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnId {
+    /// The worker's number, when the process runs more than one.
+    pub worker: Option<u16>,
+    /// The connection's key in its worker's slab.
+    pub key: usize,
+}
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.worker {
+            Some(w) => write!(f, "w{w} conn {}", self.key),
+            None => write!(f, "conn {}", self.key),
+        }
+    }
+}
+
+/// Everything a connection borrows for one call.
+pub struct Cx<'a> {
+    /// The connection's name, for logs.
+    pub id: ConnId,
+    /// The driver's clock, in milliseconds.
+    pub now: u64,
+    /// A graceful shutdown is under way: every answer is final.
+    pub draining: bool,
+    /// Rendered responses.
+    pub responses: &'a Responses,
+    /// Framing limits.
+    pub limits: &'a Limits,
+    /// The last head parsed, to answer a repeated head without parsing it.
+    pub memo: &'a mut HeadMemo,
+    /// Timeouts.
+    pub timeouts: &'a Timeouts,
+    /// Counters.
+    pub stats: &'a mut Stats,
+    /// Faults to inject (`--delay`, `--fail-rate`) and their generator.
+    pub faults: &'a mut Faults,
+    /// The answers to write, in order.
+    pub out: Batch<'a>,
 }
 
 /// The answers, limits, timeouts, head memo and counters of one driver.

@@ -32,60 +32,15 @@
 
 use log::{debug, trace};
 
-use super::batch::Batch;
-use super::faults::Faults;
-use super::framing::{BodyLength, BodyReader, Head, HeadMemo, Limits, Parse, Persistence, Reject};
+pub use super::common::{ConnId, Cx};
+use super::framing::{BodyLength, BodyReader, Head, Parse, Persistence, Reject};
 use super::phase::{Phase, Timeouts};
-use super::response::{CONTINUE, Responses};
-use super::stats::Stats;
+use super::response::CONTINUE;
 
 mod held;
 
 /// Output batch size past which no further request is parsed until it is written.
 pub const OUT_BATCH_LIMIT: usize = 64 * 1024;
-
-/// Names a connection in logs: `conn 7`, or `w2 conn 7` when there are several
-/// workers (connection keys repeat across workers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnId {
-    /// The worker's number, when the process runs more than one.
-    pub worker: Option<u16>,
-    /// The connection's key in its worker's slab.
-    pub key: usize,
-}
-
-impl std::fmt::Display for ConnId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.worker {
-            Some(w) => write!(f, "w{w} conn {}", self.key),
-            None => write!(f, "conn {}", self.key),
-        }
-    }
-}
-
-/// Everything a connection borrows for one call.
-pub struct Cx<'a> {
-    /// The connection's name, for logs.
-    pub id: ConnId,
-    /// The driver's clock, in milliseconds.
-    pub now: u64,
-    /// A graceful shutdown is under way: every answer is final.
-    pub draining: bool,
-    /// Rendered responses.
-    pub responses: &'a Responses,
-    /// Framing limits.
-    pub limits: &'a Limits,
-    /// The last head parsed, to answer a repeated head without parsing it.
-    pub memo: &'a mut HeadMemo,
-    /// Timeouts.
-    pub timeouts: &'a Timeouts,
-    /// Counters.
-    pub stats: &'a mut Stats,
-    /// Faults to inject (`--delay`, `--fail-rate`) and their generator.
-    pub faults: &'a mut Faults,
-    /// The answers to write, in order.
-    pub out: Batch<'a>,
-}
 
 /// Why [`Conn::process`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

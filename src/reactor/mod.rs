@@ -372,39 +372,6 @@ impl Server {
         self.fire_timers();
         self.tick();
     }
-
-    /// Call every connection whose precise wake-up is due. An entry whose
-    /// connection has closed or no longer has a deadline that passed is stale and
-    /// skipped (lazy deletion, see `timers.rs`).
-    fn fire_timers(&mut self) {
-        let now = self.data.now;
-        if self.timers.next_due().is_none_or(|due| due > now) {
-            return;
-        }
-        let mut due = std::mem::take(&mut self.scratch);
-        self.timers.pop_due(now, &mut due);
-        for key in due.drain(..) {
-            let Some(conn) = self.connections.get_mut(key) else {
-                continue;
-            };
-            if conn.http().poll_at() > now {
-                continue;
-            }
-            let next = conn.expire(&mut self.data.context(key));
-            let token = Token(key);
-            if after_call(
-                &self.poll,
-                &mut self.deferred,
-                &mut self.timers,
-                conn,
-                token,
-                next,
-            ) {
-                self.close(key);
-            }
-        }
-        self.scratch = due;
-    }
 }
 
 /// Act on what a handler returned, after it returned and while the connection is
