@@ -16,11 +16,13 @@
 //!            |                                                              |
 //!   deferred connections (read budget spent) get another call              |
 //!            |                                                              |
-//!   after the turn: resume accepting, expire deadlines, log stats ---------+
+//!   after the turn: resume accepting, call what the precise queue says     |
+//!   is due, expire deadlines on the tick, log stats -----------------------+
 //! ```
 //!
 //! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
-//! `ticker.rs` (the coarse timer and the stats line), `driver.rs` (one connection's
+//! `ticker.rs` (the coarse timer and the stats line), `timers.rs` (the precise
+//! queue: held answers, to the millisecond), `driver.rs` (one connection's
 //! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
 //! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads),
 //! `stream.rs` (TCP or Unix socket), `metrics.rs` (counters and the Prometheus

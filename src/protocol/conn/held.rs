@@ -24,6 +24,8 @@
 
 use std::collections::VecDeque;
 
+use log::trace;
+
 use super::{Conn, Cx, Input, Phase};
 use crate::protocol::framing::{Persistence, Reject};
 use crate::protocol::response::CONTINUE;
@@ -114,6 +116,7 @@ impl Conn {
         // Due times never go backwards in the queue: an answer leaves after the
         // ones before it, however short its own delay.
         let due = held.queue.back().map_or(due, |(last, _)| due.max(*last));
+        trace!("{}: answer held until {due} ms", cx.id);
         held.queue.push_back((due, answer));
         cx.stats.held += 1;
     }
@@ -125,6 +128,7 @@ impl Conn {
             return;
         };
         held.told = None; // this wake-up is spent; the next one is told afresh
+        trace!("{}: held answers due at {} ms", cx.id, cx.now);
         let responses = cx.responses;
         while let Some(&(due, answer)) = held.queue.front() {
             if due > cx.now {
