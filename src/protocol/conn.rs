@@ -304,25 +304,14 @@ impl Conn {
             self.persistence = Persistence::Close;
             self.linger = true;
         }
-        let responses = cx.responses;
-        // Each fault is one branch on a setting that is off by default.
-        let fail = cx.faults.fail_threshold > 0 && cx.faults.fail_now();
-        let failure = if fail {
-            responses.fail(self.persistence, self.headers_only)
+        if cx.faults.on {
+            self.respond_with_faults(cx); // one branch on a setting off by default
         } else {
-            None
-        };
-        cx.stats
-            .response(failure.map_or(responses.ok_status(), |(_, status)| status));
-        if let Some(delay) = cx.faults.delay {
-            let delay = cx.faults.pick(delay);
-            self.hold_ok(cx, delay, fail);
-        } else if let Some((bytes, _)) = failure {
-            cx.out.push(bytes);
-        } else {
+            let responses = cx.responses;
             cx.out
                 .push(responses.ok(self.persistence, self.headers_only));
             cx.out.stream(responses.streamed(self.headers_only));
+            cx.stats.response(responses.ok_status());
         }
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;

@@ -1,8 +1,8 @@
 //! Misbehaving on purpose, for people who load-test proxies: `--delay` holds each
 //! answer for a while, `--fail-rate` swaps some answers for an injected error.
 //!
-//! Both are off by default, and the plain path pays one branch on a setting for
-//! each: [`Faults::delay`] is `None` and [`Faults::fail_threshold`] is 0.
+//! Both are off by default, and the plain path pays one branch on a setting
+//! ([`Faults::on`]) per answer.
 //!
 //! The random choices (a delay in `MIN..MAX`, whether an answer fails) come from
 //! [`Rng`], a xorshift64* generator: a few lines, no dependency, seeded from
@@ -47,6 +47,8 @@ impl FaultSettings {
 /// The faults in force for one driver, and the generator that picks them.
 #[derive(Debug, Clone)]
 pub struct Faults {
+    /// Any fault is on: the one branch the plain path pays.
+    pub on: bool,
     /// `--delay`, if set.
     pub delay: Option<Delay>,
     /// An answer fails when a random `u64` falls below this; 0: never.
@@ -64,6 +66,7 @@ impl Faults {
             (rate * u64::MAX as f64) as u64
         };
         Faults {
+            on: settings.delay.is_some() || fail_threshold > 0,
             delay: settings.delay,
             fail_threshold,
             rng: Rng::new(settings.seed),

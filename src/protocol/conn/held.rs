@@ -1,5 +1,7 @@
 //! Held answers (`--delay`): each answer leaves its delay after its request's head
-//! was complete, in request order, without the driver ever blocking.
+//! was complete, in request order, without the driver ever blocking. Also where an
+//! answer becomes an injected failure (`--fail-rate`): both are faults, and both
+//! are off the plain path, behind one branch in [`Conn::respond`].
 //!
 //! With a delay set, [`Conn::respond`] does not append the answer to the batch: it
 //! queues which answer it is and when it is due. While answers are held the
@@ -82,6 +84,30 @@ impl Conn {
         }
         held.told = Some(due);
         Some(due)
+    }
+
+    /// [`Conn::respond`] with faults on: maybe an injected failure in place of
+    /// the answer, maybe held for a delay.
+    pub(super) fn respond_with_faults(&mut self, cx: &mut Cx<'_>) {
+        let responses = cx.responses;
+        let fail = cx.faults.fail_threshold > 0 && cx.faults.fail_now();
+        let failure = if fail {
+            responses.fail(self.persistence, self.headers_only)
+        } else {
+            None
+        };
+        cx.stats
+            .response(failure.map_or(responses.ok_status(), |(_, status)| status));
+        if let Some(delay) = cx.faults.delay {
+            let delay = cx.faults.pick(delay);
+            self.hold_ok(cx, delay, fail);
+        } else if let Some((bytes, _)) = failure {
+            cx.out.push(bytes);
+        } else {
+            cx.out
+                .push(responses.ok(self.persistence, self.headers_only));
+            cx.out.stream(responses.streamed(self.headers_only));
+        }
     }
 
     /// The configured answer (or the injected failure), due `delay` from now.
