@@ -1,6 +1,6 @@
 //! hello-load: an HTTP/1.1 load generator, built like the server it measures.
 //!
-//! `hello-load [URL] [--connections N] [--duration S] [--pipeline D] [--rate R] [--json FILE]`
+//! `hello-load [URL] [--connections N] [--duration S] [--pipeline D] [--rate R [--connect-first]] [--json FILE]`
 //!
 //! # Design
 //!
@@ -32,7 +32,9 @@
 //! arrived in the short drain after `--duration` (no request is sent after it); the
 //! rate divides them by the time from the first `connect` to the end of the run or
 //! the last response, whichever is later. So a server's own request count equals
-//! `requests` when no error occurred. Connecting counts against the run.
+//! `requests` when no error occurred. Connecting counts against the run; with
+//! `--connect-first` (open loop) no request falls due before every connection is up,
+//! so a run can time the server's answers (say, a `--delay`) rather than the connects.
 //!
 //! **Target.** Any `http://` URL; a host name is resolved once, and a first
 //! blocking connect checks that something answers (a refused target is one line
