@@ -124,3 +124,30 @@ fn wrk_reads_streamed_bodies_whole() {
     let (status, stderr) = serving.terminate();
     assert!(status.success(), "{stderr}");
 }
+
+/// `--delay` with a streamed body: pipelined answers are held, then each body
+/// follows its head in order.
+#[test]
+fn held_answers_with_streamed_bodies_leave_in_order() {
+    let size = 300_000;
+    let serving = Serving::start(&["--body-size", &size.to_string(), "--delay", "0.1"], None);
+    let mut client = Reader::new(connect(serving.addr));
+    let sent = Instant::now();
+    client.send(&[GET, HEAD, GET].concat());
+    let expected = pattern::body(size);
+    for head_request in [false, true, false] {
+        let response = client.response(head_request);
+        assert_eq!(response.status, 200);
+        let body: &[u8] = if head_request { b"" } else { &expected };
+        assert!(response.body == body, "body differs");
+    }
+    let took = sent.elapsed();
+    assert!(
+        took >= Duration::from_millis(100),
+        "answered after {took:?}"
+    );
+    assert!(took < Duration::from_secs(2), "answered after {took:?}");
+    drop(client);
+    let (status, stderr) = serving.terminate();
+    assert!(status.success(), "{stderr}");
+}

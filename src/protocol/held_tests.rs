@@ -173,3 +173,23 @@ fn no_faults_no_holding() {
     assert_eq!(f.conn.new_wake_up(), None);
     assert_eq!(f.conn.held_answers(), 0);
 }
+
+/// A streamed `--body-size` answer ends the batch: the driver writes its body after
+/// the head, and the next request waits, unparsed, until it is out.
+#[test]
+fn a_streamed_body_ends_the_batch() {
+    let answer = super::response::Answer {
+        streamed: Some(100_000),
+        ..super::response::Answer::DEFAULT
+    };
+    let mut f = Fixture::with(&Settings {
+        answer,
+        ..Settings::DEFAULT
+    });
+    let answers = f.input(&GET.repeat(2));
+    assert_eq!(oks(&answers), 1);
+    assert!(answers.ends_with(b"Content-Length: 100000\r\n\r\n"));
+    assert_eq!(f.pending, GET, "the second request waits");
+    f.all_sent();
+    assert_eq!(oks(&f.input(b"")), 1, "then it is answered");
+}
