@@ -10,7 +10,8 @@
 #   steady: RATE requests/s for 10000/RATE s (a few hundred held at any moment)
 #   burst:  all 10,000 due within BURST_S s (thousands held at once; hello-load
 #           waits for answers at most as long as the run, so BURST_S > the delay)
-# A control run of each shape without --delay shows the client's own latency on this machine.
+# A control run of each shape without --delay shows the client's own latency on this
+# machine, and each run prints how many requests the client itself sent late.
 #
 # Usage: benches/delay.sh            (needs `ulimit -n` of 20000: it raises it)
 # Environment: DELAY=0.1  RATE=5000  BURST_S=0.25  PORT=18897  OUT=target/delay
@@ -46,6 +47,8 @@ errors = sum(r["errors"].values()) if r["errors"] else 0
 print(f"{name:<14} {r['requests']:>6} answered, {errors} errors   "
       f"p50 {ms['p50']:7.2f} ms  p99 {ms['p99']:7.2f} ms  max {ms['max']:7.2f} ms")
 PY
+    # The client's own lag: requests it could not send on time count in the latency.
+    sed -nE 's/.*; ([0-9]+ of [0-9]+ due requests sent late.*\)),.*/               client: \1/p' "$OUT/$name.txt"
 }
 
 steady=$(python3 -c "print($CONNS / $RATE)")
