@@ -19,7 +19,7 @@
 //! ([`Cx::now`]), so every deadline can be tested by advancing it.
 //!
 //! Rules this file applies, each with its reason:
-//! - **Answers are appended to the caller's [`Batch`]**, in request order, so the
+//! - **Answers are appended to the caller's [`Batch`](super::Batch)**, in request order, so the
 //!   driver writes every answer to one read with one `write`.
 //! - **Nothing after a final answer is parsed.** An error answer, a `Connection:
 //!   close` answer, or any answer while draining ends the input; what follows is
@@ -27,7 +27,7 @@
 //! - **Backpressure.** `process` stops parsing once the batch holds
 //!   [`OUT_BATCH_LIMIT`] bytes and returns the rest: unanswered input waits until
 //!   the answers are written.
-//! - **A repeated head costs one comparison** ([`HeadMemo`]), and bodies are skipped,
+//! - **A repeated head costs one comparison** ([`HeadMemo`](super::framing::HeadMemo)), and bodies are skipped,
 //!   never stored ([`BodyReader`]).
 
 use log::{debug, trace};
