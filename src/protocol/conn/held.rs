@@ -12,9 +12,12 @@
 //! or goes back to reading.
 //!
 //! Rules, each with its reason:
-//! - **Order is kept by queueing everything behind a held answer**: an error, a
-//!   `100 Continue` or an injected failure that follows a held answer is queued too,
-//!   due at once, so it leaves right after the answers before it.
+//! - **Order is kept by queueing everything behind a held answer**: an error or a
+//!   `100 Continue` that follows a held answer is queued too, due at once, so it
+//!   leaves right after the answers before it. (An injected failure is an answer
+//!   like any other: it is held its delay.) Due times never go backwards.
+//! - **A streamed body (`--body-size`) ends a release**: the answers due after it
+//!   leave once it is written, on the next wake-up.
 //! - **Input waits while answers are held**, as it does while the socket is full:
 //!   requests that arrived in one read are answered together, one delay after their
 //!   read, and what arrives later is read once they are out.
