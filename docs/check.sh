@@ -256,6 +256,19 @@ if [ -s "$WORK/server.err" ] && [ -s "$WORK/workers.err" ]; then
 else
     fail "no server logs to compare the walkthrough's log blocks with"
 fi
+echo "== README: --delay 0.1, --fail-rate 0.2 --fail-status 503 --seed 7"
+if start delay 'Serving HTTP on' "$BIN" --delay 0.1 --bind 127.0.0.1:0; then
+    timeout 10 curl -s -o /dev/null -w '%{http_code} after %{time_total} s\n' "http://$ADDR/" >"$WORK/delay-curl" ||
+        fail "curl against --delay 0.1 failed"
+    expect_match "$WORK/delay-curl" '^200 after 0\.1[0-9]+ s$' "--delay 0.1: 200 after 0.1x s"
+    stop
+    expect_match "$WORK/delay.err" 'INFO  hello_reactor::process\] --delay: every answer is held 100ms$' "log: --delay at start"
+fi
+if start fail 'Serving HTTP on' "$BIN" --fail-rate 0.2 --fail-status 503 --seed 7 --bind 127.0.0.1:0; then
+    timeout 10 curl -s "http://$ADDR/" >"$WORK/fail-curl" || fail "curl against --fail-rate failed"
+    expect_match "$WORK/fail-curl" '^503 Service Unavailable: injected by hello-reactor --fail-rate, not a real failure' "--fail-rate, seed 7: the first answer is injected"
+    stop
+fi
 
 echo "== walkthrough, lesson 8: two workers on one CPU"
 if start onecpu 'Serving HTTP on' taskset -c 0 "$BIN" --workers 2 --bind 127.0.0.1:0; then

@@ -23,7 +23,7 @@ use crate::protocol::framing::Limits;
 use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
-use crate::protocol::{Settings, Status, Timeouts};
+use crate::protocol::{Delay, FaultSettings, Settings, Status, Timeouts};
 
 /// `--bind`: loopback, so that a first `cargo run` is reachable from this machine only.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8888));
@@ -33,6 +33,10 @@ pub const DEFAULT_BACKLOG: i32 = 1024;
 pub const DEFAULT_DEFER_ACCEPT: u32 = 1;
 /// `--shutdown-timeout`: how long a drain may take before the rest are closed.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// `--body-size` from this size on is streamed from a shared block (`body_size`);
+/// below it the pattern is rendered into the answer like any `--body`, and the
+/// answer is one copy as ever.
+pub const STREAMED_BODY_MIN: u64 = 64 * 1024;
 /// `--workers`: one reactor, the single-threaded server.
 pub const DEFAULT_WORKERS: usize = 1;
 
@@ -48,6 +52,10 @@ pub struct Config {
     pub unix: Option<PathBuf>,
     /// The body of every `200 OK`.
     pub body: Vec<u8>,
+    /// Instead of `body`, this many bytes of a fixed pattern, written from one
+    /// shared block and never stored whole (`--body-size` above
+    /// [`STREAMED_BODY_MIN`]; a smaller one is rendered into `body`).
+    pub body_size: Option<u64>,
     /// Its `Content-Type`.
     pub content_type: String,
     /// The status of every answer to a valid request (`--status`).
@@ -83,6 +91,17 @@ pub struct Config {
     pub stats_interval: Option<Duration>,
     /// Serve Prometheus metrics at `/metrics` on this address, if set.
     pub metrics_bind: Option<SocketAddr>,
+
+    // --- A test backend (issue #20): faults injected on purpose.
+    /// Hold each answer for a time in `min..=max` after its request's head
+    /// (`--delay`); `None`: answer at once.
+    pub delay: Option<(Duration, Duration)>,
+    /// The fraction of answers, 0.0 to 1.0, replaced by an injected failure.
+    pub fail_rate: f64,
+    /// The status of an injected failure.
+    pub fail_status: Status,
+    /// Seed of the generator that picks delays and failures.
+    pub seed: u64,
 
     // --- Workers (issue #11): several reactors in one process, `process::Workers`.
     /// Reactors (threads) to run, each with its own connections; at least 1.
@@ -127,6 +146,7 @@ impl Default for Config {
             bind_resolution: None,
             unix: None,
             body: answer.body.to_vec(),
+            body_size: answer.streamed,
             content_type: answer.content_type.to_string(),
             status: answer.status,
             headers: Vec::new(),
@@ -143,6 +163,10 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             stats_interval: None,
             metrics_bind: None,
+            delay: None,
+            fail_rate: FaultSettings::NONE.fail_rate,
+            fail_status: FaultSettings::NONE.fail_status,
+            seed: FaultSettings::NONE.seed,
             workers: DEFAULT_WORKERS,
             listener: ListenerMode::default(),
             pin_workers: false,
@@ -151,8 +175,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// What the protocol core is told: the answer, the limits and the timeouts
-    /// (in milliseconds, the unit of the drivers' clocks).
+    /// What the protocol core is told: the answer, the limits, the timeouts (in
+    /// milliseconds, the unit of the drivers' clocks) and the faults to inject.
     pub fn protocol(&self) -> Settings<'_> {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Settings {
@@ -161,6 +185,7 @@ impl Config {
                 content_type: &self.content_type,
                 headers: &self.headers,
                 body: &self.body,
+                streamed: self.body_size,
             },
             limits: Limits {
                 max_head: self.max_request_head,
@@ -172,6 +197,15 @@ impl Config {
                 body: ms(self.body_timeout),
                 write: ms(self.write_timeout),
                 linger: ms(self.linger_timeout),
+            },
+            faults: FaultSettings {
+                delay: self.delay.map(|(min, max)| Delay {
+                    min: ms(min),
+                    max: ms(max),
+                }),
+                fail_rate: self.fail_rate,
+                fail_status: self.fail_status,
+                seed: self.seed,
             },
         }
     }

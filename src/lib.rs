@@ -45,6 +45,9 @@
 //! | edge-triggered reads and writes, the spill, one read one write, fairness, the lingering close | [`reactor::driver`] |
 //! | accepting: deferred accept, the read at accept, the accept budget, fd back-off | `reactor/accept.rs`, [`reactor::listener`] |
 //! | the coarse timer | `reactor/ticker.rs` |
+//! | the precise timer queue: "call connection `key` at time `T`" | [`reactor::timers`] |
+//! | faults on purpose: held answers (`--delay`), injected failures, the seeded generator | `protocol/conn/held.rs`, [`protocol::faults`] |
+//! | a large `--body-size` written from one shared block | [`protocol::pattern`], `reactor/driver/output.rs` |
 //! | phases and deadlines | [`protocol::phase`] |
 //! | what happens to input and answers | [`protocol::conn`] |
 //! | framing: `Partial` is not an error, smuggling defences | [`protocol::framing`], [`protocol::chunked`] |

@@ -240,6 +240,14 @@ mod flags {
             &["--header", "transfer-encoding: chunked"],
             &["--header", "Connection: close"],
             &["--header", "DATE: x"],
+            &["--delay", "0.5..0.1"],
+            &["--delay", "soon"],
+            &["--delay", "0"],
+            &["--fail-rate", "1.5"],
+            &["--fail-rate", "much"],
+            &["--fail-status", "99"],
+            &["--body-size", "0"],
+            &["--body-size", "1073741825"],
         ] {
             let mut all = vec!["--bind", "127.0.0.1:0"];
             all.extend_from_slice(args);

@@ -5,52 +5,18 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Daemon, Reader, drain_text, first_line_addr};
-
-/// The checked-in configuration.
-fn config_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg")
-}
-
-/// `common::tool_available`, plus a line written past the test harness's capture, so
-/// a skip shows in `cargo test` output even when the test passes.
-fn available(tool: &str) -> bool {
-    let found = common::tool_available(tool);
-    if !found {
-        let _ = writeln!(
-            io::stderr(),
-            "SKIPPED: {tool} is not installed; tests/haproxy.rs did not run"
-        );
-    }
-    found
-}
-
-/// Longest wait for any one step (HAProxy up, a server UP or DOWN, a process exit).
-const STEP: Duration = Duration::from_secs(20);
-
-/// The `--shutdown-timeout` the instances get; their exit must come well within `STEP`.
-const SHUTDOWN_TIMEOUT_SECS: &str = "5";
-
-/// Run `command` to completion (bounded by `STEP`): its status and combined output.
-fn run(command: &mut Command) -> (bool, String) {
-    let out = common::run_bounded(command, STEP);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use common::Reader;
+use common::haproxy::{
+    Haproxy, Instance, STEP, available, config_path, retried_requests, run, server_lines,
+};
 
 #[test]
 fn the_checked_in_config_is_valid() {
@@ -60,245 +26,6 @@ fn the_checked_in_config_is_valid() {
     let path = config_path();
     let (ok, out) = run(Command::new("haproxy").arg("-c").arg("-f").arg(&path));
     assert!(ok, "haproxy -c -f {} failed:\n{out}", path.display());
-}
-
-/// A config for this test: the checked-in one with `bind`, `server` and `stats socket`
-/// addresses replaced, every other line as it is.
-fn generate_config(template: &str, front: u16, backends: &[u16], socket: &Path) -> String {
-    let (mut binds, mut servers, mut sockets) = (0, 0, 0);
-    let mut out = String::new();
-    for line in template.lines() {
-        let body = line.trim_start();
-        let indent = &line[..line.len() - body.len()];
-        let mut words: Vec<String> = body.split_whitespace().map(String::from).collect();
-        if body.starts_with("bind ") {
-            words[1] = format!("127.0.0.1:{front}");
-            binds += 1;
-        } else if body.starts_with("server ") {
-            let port = backends
-                .get(servers)
-                .expect("more `server` lines than instances");
-            words[2] = format!("127.0.0.1:{port}");
-            servers += 1;
-        } else if body.starts_with("stats socket ") {
-            words[2] = socket.display().to_string();
-            sockets += 1;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        }
-        out.push_str(indent);
-        out.push_str(&words.join(" "));
-        out.push('\n');
-    }
-    assert_eq!(binds, 1, "expected one `bind` line");
-    assert_eq!(servers, backends.len(), "one `server` line per instance");
-    assert_eq!(sockets, 1, "expected one `stats socket` line");
-    out
-}
-
-/// `server` lines in the checked-in config: the test starts one instance for each.
-fn server_lines(template: &str) -> usize {
-    template
-        .lines()
-        .filter(|l| l.trim_start().starts_with("server "))
-        .count()
-}
-
-/// One hello-reactor process (the real binary), killed if still running when dropped.
-struct Instance {
-    daemon: Daemon,
-    addr: SocketAddr,
-}
-
-impl Instance {
-    fn start(bind: &str) -> Instance {
-        let mut command = common::binary();
-        command
-            .args(["--bind", bind, "--shutdown-timeout", SHUTDOWN_TIMEOUT_SECS])
-            .env_remove("RUST_LOG");
-        let mut daemon = Daemon::spawn(command);
-        let addr = first_line_addr(&mut daemon.child);
-        Instance { daemon, addr }
-    }
-
-    /// SIGTERM, then the exit, which must be a clean one (status 0).
-    fn terminate(&mut self) {
-        self.daemon.signal("TERM");
-        let (status, stderr) = self.daemon.wait(STEP);
-        assert!(
-            status.success(),
-            "instance on {} exited with {status} after SIGTERM; stderr:\n{stderr}",
-            self.addr
-        );
-    }
-}
-
-/// HAProxy in the foreground on a generated config, with its log (stdout) and
-/// warnings (stderr) collected. Killed and its files removed when dropped.
-struct Haproxy {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-    front: SocketAddr,
-    stdout: Option<JoinHandle<String>>,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Haproxy {
-    /// Start it and wait until every server is UP. The frontend port is picked free
-    /// just before; if something else took it meanwhile, pick another (3 tries).
-    fn start(template: &str, backends: &[u16], name: &str) -> Haproxy {
-        let mut last = String::new();
-        for _ in 0..3 {
-            match Haproxy::try_start(template, backends, name) {
-                Ok(haproxy) => return haproxy,
-                Err(output) if output.contains("cannot bind socket") => last = output,
-                Err(output) => panic!("HAProxy did not bring all servers UP:\n{output}"),
-            }
-        }
-        panic!("HAProxy found no free port for its frontend:\n{last}");
-    }
-
-    fn try_start(template: &str, backends: &[u16], name: &str) -> Result<Haproxy, String> {
-        let dir = std::env::temp_dir().join(format!(
-            "hello-reactor-haproxy-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("admin.sock");
-        let front_port = common::free_port();
-        let config = dir.join("haproxy.cfg");
-        std::fs::write(
-            &config,
-            generate_config(template, front_port, backends, &socket),
-        )
-        .unwrap();
-        let mut child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = Some(drain_text(child.stdout.take().unwrap()));
-        let stderr = Some(drain_text(child.stderr.take().unwrap()));
-        let mut haproxy = Haproxy {
-            child,
-            dir,
-            socket,
-            front: SocketAddr::from(([127, 0, 0, 1], front_port)),
-            stdout,
-            stderr,
-        };
-        let up = common::eventually(STEP, || {
-            if haproxy.child.try_wait().unwrap().is_some() {
-                return true;
-            }
-            let servers = haproxy.try_servers().unwrap_or_default();
-            servers.len() == backends.len() && servers.iter().all(|s| s.status == "UP")
-        });
-        if !up || haproxy.child.try_wait().unwrap().is_some() {
-            let (log, warnings) = haproxy.stop();
-            return Err(format!("{warnings}\n{log}"));
-        }
-        Ok(haproxy)
-    }
-
-    /// One runtime-API command (`stats socket`), its whole answer.
-    fn command(&self, line: &str) -> io::Result<String> {
-        let mut stream = UnixStream::connect(&self.socket)?;
-        stream.set_read_timeout(Some(common::IO_TIMEOUT))?;
-        stream.set_write_timeout(Some(common::IO_TIMEOUT))?;
-        stream.write_all(format!("{line}\n").as_bytes())?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        Ok(answer)
-    }
-
-    /// The servers of every backend, in config order, from `show stat`.
-    fn try_servers(&self) -> io::Result<Vec<ServerState>> {
-        let csv = self.command("show stat")?;
-        let mut lines = csv.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .and_then(|l| l.strip_prefix("# "))
-            .ok_or_else(|| io::Error::other(format!("not a stat CSV: {csv:?}")))?
-            .split(',')
-            .collect();
-        let column = |name: &str| header.iter().position(|&c| c == name).unwrap();
-        let (px, sv, status, addr, scur) = (
-            column("pxname"),
-            column("svname"),
-            column("status"),
-            column("addr"),
-            column("scur"),
-        );
-        Ok(lines
-            .map(|l| l.split(',').collect::<Vec<_>>())
-            .filter(|f| f.len() > addr && f[sv] != "FRONTEND" && f[sv] != "BACKEND")
-            .map(|f| ServerState {
-                name: format!("{}/{}", f[px], f[sv]),
-                status: f[status].to_string(),
-                addr: f[addr].to_string(),
-                sessions: f[scur].to_string(),
-            })
-            .collect())
-    }
-
-    /// The state of the server at `addr`.
-    fn server(&self, addr: SocketAddr) -> ServerState {
-        let servers = self.try_servers().expect("runtime API answers");
-        servers
-            .into_iter()
-            .find(|s| s.addr == addr.to_string())
-            .unwrap_or_else(|| panic!("no server at {addr} in show stat"))
-    }
-
-    /// Wait until the server at `addr` reports `status` (`UP`, `DOWN`, ...).
-    fn wait_status(&self, addr: SocketAddr, status: &str) {
-        assert!(
-            common::eventually(STEP, || self.server(addr).status == status),
-            "HAProxy never saw {addr} as {status}: {:?}",
-            self.server(addr)
-        );
-    }
-
-    /// Kill it and return (request log, warnings).
-    fn stop(&mut self) -> (String, String) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let log = self
-            .stdout
-            .take()
-            .map_or_else(String::new, |h| h.join().unwrap());
-        let warnings = self
-            .stderr
-            .take()
-            .map_or_else(String::new, |h| h.join().unwrap());
-        (log, warnings)
-    }
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[derive(Debug)]
-struct ServerState {
-    /// `backend/server`, as the runtime API wants it.
-    name: String,
-    status: String,
-    addr: String,
-    /// Current sessions (`scur`): requests it is serving now.
-    sessions: String,
 }
 
 /// What the client threads saw.
@@ -440,25 +167,6 @@ fn one_request(front: SocketAddr, conn: &mut Option<Reader>, request: &[u8]) -> 
     Ok(())
 }
 
-/// Log lines of requests HAProxy retried or redispatched: in the `option httplog`
-/// line, the counters field just before `srv_queue/backend_queue` and the quoted
-/// request ends in the retry count (`+N` when redispatched).
-fn retried_requests(log: &str) -> Vec<&str> {
-    log.lines()
-        .filter(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let Some(request) = words.iter().position(|w| w.starts_with('"')) else {
-                return false;
-            };
-            request >= 2
-                && words[request - 2]
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|retries| retries != "0")
-        })
-        .collect()
-}
-
 /// Steady load on all instances before each restart.
 const SETTLE: Duration = Duration::from_secs(1);
 
@@ -572,4 +280,49 @@ fn drain_in_haproxy_then_restart_and_no_request_fails() {
     if let Some((_, retried)) = rolling_restart("drained", true) {
         assert_eq!(retried, 0, "a drained server got requests");
     }
+}
+
+/// Requests the fail-rate run makes through HAProxy.
+const FAIL_RATE_REQUESTS: u64 = 1000;
+
+/// `--fail-rate`: each instance answers 5% of requests with an injected 503, and
+/// the checked-in retries (`retry-on all-retryable-errors`, `retries 3`, `option
+/// redispatch 1`) resend each one to another instance: the client sees none. A
+/// request fails only if all four tries draw a 503 (0.05^4: about one run in 160
+/// at 1000 requests would see one).
+#[test]
+fn injected_503s_are_retried_away() {
+    if !available("haproxy") {
+        return;
+    }
+    let template = std::fs::read_to_string(config_path()).unwrap();
+    let instances: Vec<Instance> = (0..server_lines(&template))
+        .map(|i| {
+            let seed = i.to_string();
+            let flags = ["--fail-rate", "0.05", "--seed", &seed];
+            Instance::start_with("127.0.0.1:0", &flags)
+        })
+        .collect();
+    let ports: Vec<u16> = instances.iter().map(|i| i.addr.port()).collect();
+    let mut haproxy = Haproxy::start(&template, &ports, "fail-rate");
+    let mut load = Load::start(haproxy.front);
+    load.tally
+        .wait_served(0, FAIL_RATE_REQUESTS, "with injected failures");
+    load.finish();
+    let (log, warnings) = haproxy.stop();
+    let failures = load.tally.failures.lock().unwrap().clone();
+    assert!(
+        failures.is_empty(),
+        "{} requests failed:\n{}\nHAProxy warnings:\n{warnings}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let retried = retried_requests(&log);
+    assert!(!retried.is_empty(), "no injected 503 was retried:\n{log}");
+    eprintln!(
+        "fail-rate: {} requests through HAProxy, 0 failed, {} retried after an injected 503, e.g.\n  {}",
+        load.tally.ok(),
+        retried.len(),
+        retried[0]
+    );
 }

@@ -1,6 +1,6 @@
 //! hello-load: an HTTP/1.1 load generator, built like the server it measures.
 //!
-//! `hello-load [URL] [--connections N] [--duration S] [--pipeline D] [--rate R] [--json FILE]`
+//! `hello-load [URL] [--connections N] [--duration S] [--pipeline D] [--rate R [--connect-first]] [--json FILE]`
 //!
 //! # Design
 //!
@@ -32,7 +32,9 @@
 //! arrived in the short drain after `--duration` (no request is sent after it); the
 //! rate divides them by the time from the first `connect` to the end of the run or
 //! the last response, whichever is later. So a server's own request count equals
-//! `requests` when no error occurred. Connecting counts against the run.
+//! `requests` when no error occurred. Connecting counts against the run; with
+//! `--connect-first` (open loop) no request falls due before every connection is up,
+//! so a run can time the server's answers (say, a `--delay`) rather than the connects.
 //!
 //! **Target.** Any `http://` URL; a host name is resolved once, and a first
 //! blocking connect checks that something answers (a refused target is one line
@@ -91,6 +93,11 @@ struct Args {
     /// each from its intended send time.
     #[arg(short, long, value_parser = parse_rate)]
     rate: Option<f64>,
+    /// Open loop: connect every connection before the first request falls due, so
+    /// that connecting counts against neither the schedule nor the latencies
+    /// (it still counts in the achieved rate).
+    #[arg(long, requires = "rate")]
+    connect_first: bool,
     /// Also write the results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<std::path::PathBuf>,
@@ -189,6 +196,7 @@ fn main_with(args: &Args) -> Result<bool, String> {
         request_len: request.len(),
         duration: Duration::from_secs_f64(args.duration),
         rate: args.rate,
+        connect_first: args.connect_first,
         progress: Progress {
             enabled: !args.quiet,
             terminal: io::stdout().is_terminal(),
@@ -244,6 +252,9 @@ fn main_with(args: &Args) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// How long `--connect-first` waits for the last connection.
+const CONNECT_FIRST_MAX: Duration = Duration::from_secs(10);
+
 /// Everything the event loop needs to know.
 struct Plan {
     addr: SocketAddr,
@@ -254,6 +265,8 @@ struct Plan {
     request_len: usize,
     duration: Duration,
     rate: Option<f64>,
+    /// Start the open-loop schedule once every connection is connected.
+    connect_first: bool,
     progress: Progress,
 }
 
@@ -300,7 +313,7 @@ fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
     let mut stats = Stats::new();
 
     let start = Instant::now();
-    let deadline = start + plan.duration;
+    let mut deadline = start + plan.duration;
     for i in 0..plan.connections {
         match Conn::connect(plan.addr, plan.depth) {
             Ok(mut conn) => {
@@ -318,7 +331,7 @@ fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
         }
     }
 
-    let schedule = plan.rate.map(|rate| Schedule {
+    let mut schedule = plan.rate.map(|rate| Schedule {
         start,
         rate,
         total: (plan.duration.as_secs_f64() * rate).ceil() as u64,
@@ -334,6 +347,19 @@ fn run(mut plan: Plan) -> io::Result<(Stats, Duration, Duration)> {
         start,
         sending: true,
     };
+    if plan.connect_first {
+        // No request is due before the schedule starts, so none is sent.
+        let limit = Instant::now() + CONNECT_FIRST_MAX;
+        while Instant::now() < limit && conns.iter().flatten().any(|c| !c.is_connected()) {
+            turn(&mut poll, &mut events, &mut conns, &mut cx, limit)?;
+        }
+        let now = Instant::now();
+        if let Some(s) = schedule.as_mut() {
+            s.start = now;
+        }
+        cx.schedule = schedule;
+        deadline = now + plan.duration;
+    }
     let mut next_due = 0u64; // open loop: index of the next request to fall due
     loop {
         let now = Instant::now();

@@ -167,6 +167,42 @@ fn open_loop_keeps_its_rate() {
     );
 }
 
+/// Against `hello-reactor --delay 0.1`, with every connection up before the
+/// first request falls due: each answer takes the delay, give or take the machine.
+#[test]
+fn connect_first_times_the_server_not_the_connects() {
+    let delay = Duration::from_millis(100);
+    let config = Config {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        delay: Some((delay, delay)),
+        ..Config::default()
+    };
+    let running = Server::bind(config).unwrap().spawn().unwrap();
+    let url = format!("http://{}/", running.addr());
+    let args = [
+        &url,
+        "-c",
+        "500",
+        "-d",
+        "1",
+        "--rate",
+        "500",
+        "--connect-first",
+    ];
+    let (out, json) = run_json("connect-first", &args);
+    let summary = running.shutdown().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(u(&json["requests"]), 500);
+    assert_eq!(summary.requests, 500);
+    let (p50, max) = (u(&json["latency_us"]["p50"]), u(&json["latency_us"]["max"]));
+    assert!(p50 >= 99_000, "p50 {p50} µs for a 100 ms delay");
+    assert!(max < 1_000_000, "max {max} µs for a 100 ms delay");
+}
+
 /// A server of one thread per connection that answers every request with a fixed
 /// 200, except while `paused`: then it answers nothing until the pause is over.
 fn stalling_server(paused: Arc<AtomicBool>) -> SocketAddr {
@@ -277,6 +313,7 @@ fn bad_flags_exit_2_with_a_usage_line() {
         &["--pipeline", "x"],
         &["ftp://127.0.0.1/"],
         &["http://127.0.0.1:99999/"],
+        &["--connect-first"],
     ] {
         let out = hello_load(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

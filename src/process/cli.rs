@@ -16,8 +16,9 @@ use clap::{CommandFactory, Parser};
 
 use crate::config::{self, Config, ListenerMode};
 use crate::protocol::framing::Limits;
+use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
-use crate::protocol::{Status, Timeouts};
+use crate::protocol::{FaultSettings, Status, Timeouts};
 
 /// A default in milliseconds as `--*-timeout` takes it: seconds, fractions allowed.
 fn secs(ms: u64) -> String {
@@ -51,6 +52,10 @@ pub struct Cli {
     /// Read the body of every response from this file
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
+    /// A body of BYTES bytes (1 to 1 GiB) of a fixed printable pattern instead of
+    /// --body; a large one is written from one shared block, never copied per connection
+    #[arg(long, value_name = "BYTES", conflicts_with_all = ["body", "body_file"], value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub body_size: Option<u64>,
     /// Content-Type of the response
     #[arg(long, value_name = "TYPE", default_value = Answer::DEFAULT.content_type, value_parser = parse_content_type)]
     pub content_type: String,
@@ -103,6 +108,22 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
 
+    // --- A test backend (issue #20).
+    /// Hold each answer SECS after its request arrived, or a time drawn uniformly
+    /// from MIN..MAX (seconds, fractions allowed); the thread is never blocked
+    #[arg(long, value_name = "SECS|MIN..MAX", value_parser = parse_delay)]
+    pub delay: Option<(Duration, Duration)>,
+    /// The fraction of answers (0 to 1) replaced by an injected failure, chosen at
+    /// random (see --seed); keep-alive is unaffected
+    #[arg(long, value_name = "P", default_value_t = FaultSettings::NONE.fail_rate, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Status of an injected failure (--fail-rate)
+    #[arg(long, value_name = "CODE", default_value_t = FaultSettings::NONE.fail_status.code(), value_parser = clap::value_parser!(u16).range(200..=599))]
+    pub fail_status: u16,
+    /// Seed of the generator that picks delays and failures (same seed, same choices)
+    #[arg(long, value_name = "N", default_value_t = FaultSettings::NONE.seed)]
+    pub seed: u64,
+
     // --- Workers (issue #11).
     /// Reactor threads, each serving its own connections: a number, or `auto` for
     /// one per CPU this process may run on
@@ -147,6 +168,35 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--delay`: `SECS`, or `MIN..MAX` with `MIN <= MAX`, each as [`parse_secs`]
+/// takes it (`MIN` may also be 0).
+fn parse_delay(text: &str) -> Result<(Duration, Duration), String> {
+    let Some((min, max)) = text.split_once("..") else {
+        let secs = parse_secs(text)?;
+        return Ok((secs, secs));
+    };
+    let min = match min {
+        "0" => Duration::ZERO,
+        _ => parse_secs(min)?,
+    };
+    let max = parse_secs(max)?;
+    if min > max {
+        return Err(format!(
+            "`{text}`: the shortest delay is longer than the longest (expected MIN..MAX)"
+        ));
+    }
+    Ok((min, max))
+}
+
+/// `--fail-rate`: a fraction from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        Ok(_) => Err(format!("`{text}` is out of range (0 to 1)")),
+        Err(_) => Err(format!("`{text}` is not a fraction (0 to 1, e.g. 0.2)")),
+    }
 }
 
 /// The forms `--bind` takes, for its error message.
@@ -252,10 +302,15 @@ impl Cli {
 
     /// Turn parsed flags into a [`Config`], reading `--body-file` if given.
     pub fn into_config(self) -> Result<Config, String> {
-        let body = match &self.body_file {
-            Some(path) => std::fs::read(path)
-                .map_err(|e| format!("cannot read --body-file {}: {e}", path.display()))?,
-            None => self.body.into_bytes(),
+        let (body, body_size) = match (&self.body_file, self.body_size) {
+            (_, Some(size)) if size >= config::STREAMED_BODY_MIN => (Vec::new(), Some(size)),
+            (_, Some(size)) => (pattern::body(size as usize), None),
+            (Some(path), None) => (
+                std::fs::read(path)
+                    .map_err(|e| format!("cannot read --body-file {}: {e}", path.display()))?,
+                None,
+            ),
+            (None, None) => (self.body.into_bytes(), None),
         };
         let max_connections = self
             .max_connections
@@ -270,6 +325,7 @@ impl Cli {
             bind_resolution,
             unix,
             body,
+            body_size,
             content_type: self.content_type,
             status: Status::new(self.status)
                 .ok_or_else(|| format!("--status {} is not in 200..=599", self.status))?,
@@ -287,6 +343,11 @@ impl Cli {
             shutdown_timeout: self.shutdown_timeout,
             stats_interval: self.stats_interval,
             metrics_bind: self.metrics_bind,
+            delay: self.delay,
+            fail_rate: self.fail_rate,
+            fail_status: Status::new(self.fail_status)
+                .ok_or_else(|| format!("--fail-status {} is not in 200..=599", self.fail_status))?,
+            seed: self.seed,
             // Workers (issue #11).
             workers: self.workers,
             listener: self.listener,

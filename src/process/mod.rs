@@ -39,6 +39,7 @@ pub fn serve(mut config: Config) -> ExitCode {
     if let Some(resolution) = &config.bind_resolution {
         info!("{resolution}");
     }
+    log_faults(&config);
     config.max_connections = Some(connection_budget(config.max_connections));
     let pin = config.pin_workers;
     let bound = match Workers::bind(config) {
@@ -53,6 +54,27 @@ pub fn serve(mut config: Config) -> ExitCode {
     match bound.into_lone() {
         Ok(server) => serve_lone(server, pin),
         Err(bound) => serve_workers(*bound),
+    }
+}
+
+/// Say at start which faults are injected: a delayed or failing server must never
+/// be mistaken for a slow or broken one.
+fn log_faults(config: &Config) {
+    match config.delay {
+        Some((min, max)) if min == max => info!("--delay: every answer is held {min:?}"),
+        Some((min, max)) => info!(
+            "--delay: every answer is held {min:?} to {max:?} (uniform, --seed {})",
+            config.seed
+        ),
+        None => {}
+    }
+    if config.fail_rate > 0.0 {
+        info!(
+            "--fail-rate: {}% of answers are an injected {} (--seed {})",
+            config.fail_rate * 100.0,
+            config.fail_status,
+            config.seed
+        );
     }
 }
 

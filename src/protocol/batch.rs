@@ -21,6 +21,9 @@ pub struct Batch<'a> {
     /// Two or more answers, copied back to back (the loop's buffer, kept empty
     /// between calls).
     bytes: &'a mut Vec<u8>,
+    /// Bytes of a streamed body (`--body-size`) that follow the last answer's
+    /// head; the driver writes them from the shared block. Nothing is pushed after.
+    tail: u64,
 }
 
 impl<'a> Batch<'a> {
@@ -30,11 +33,13 @@ impl<'a> Batch<'a> {
         Batch {
             single: None,
             bytes,
+            tail: 0,
         }
     }
 
     /// Queue `answer` after the others.
     pub fn push(&mut self, answer: &'a [u8]) {
+        debug_assert_eq!(self.tail, 0, "nothing follows a streamed body");
         if self.single.is_none() && self.bytes.is_empty() {
             self.single = Some(answer);
             return;
@@ -43,6 +48,16 @@ impl<'a> Batch<'a> {
             self.bytes.extend_from_slice(first);
         }
         self.bytes.extend_from_slice(answer);
+    }
+
+    /// The last answer is followed by `len` bytes of streamed body.
+    pub fn stream(&mut self, len: u64) {
+        self.tail = len;
+    }
+
+    /// Bytes of streamed body after [`Batch::as_slice`] (0: none).
+    pub fn tail(&self) -> u64 {
+        self.tail
     }
 
     /// Everything queued, in order.
@@ -64,6 +79,7 @@ impl<'a> Batch<'a> {
     pub fn clear(&mut self) {
         self.single = None;
         self.bytes.clear();
+        self.tail = 0;
     }
 }
 

@@ -19,7 +19,7 @@
 //! ([`Cx::now`]), so every deadline can be tested by advancing it.
 //!
 //! Rules this file applies, each with its reason:
-//! - **Answers are appended to the caller's [`Batch`]**, in request order, so the
+//! - **Answers are appended to the caller's [`Batch`](super::Batch)**, in request order, so the
 //!   driver writes every answer to one read with one `write`.
 //! - **Nothing after a final answer is parsed.** An error answer, a `Connection:
 //!   close` answer, or any answer while draining ends the input; what follows is
@@ -27,60 +27,20 @@
 //! - **Backpressure.** `process` stops parsing once the batch holds
 //!   [`OUT_BATCH_LIMIT`] bytes and returns the rest: unanswered input waits until
 //!   the answers are written.
-//! - **A repeated head costs one comparison** ([`HeadMemo`]), and bodies are skipped,
+//! - **A repeated head costs one comparison** ([`HeadMemo`](super::framing::HeadMemo)), and bodies are skipped,
 //!   never stored ([`BodyReader`]).
 
 use log::{debug, trace};
 
-use super::batch::Batch;
-use super::framing::{BodyLength, BodyReader, Head, HeadMemo, Limits, Parse, Persistence, Reject};
+pub use super::common::{ConnId, Cx};
+use super::framing::{BodyLength, BodyReader, Head, Parse, Persistence, Reject};
 use super::phase::{Phase, Timeouts};
-use super::response::{CONTINUE, Responses};
-use super::stats::Stats;
+use super::response::CONTINUE;
+
+mod held;
 
 /// Output batch size past which no further request is parsed until it is written.
 pub const OUT_BATCH_LIMIT: usize = 64 * 1024;
-
-/// Names a connection in logs: `conn 7`, or `w2 conn 7` when there are several
-/// workers (connection keys repeat across workers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnId {
-    /// The worker's number, when the process runs more than one.
-    pub worker: Option<u16>,
-    /// The connection's key in its worker's slab.
-    pub key: usize,
-}
-
-impl std::fmt::Display for ConnId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.worker {
-            Some(w) => write!(f, "w{w} conn {}", self.key),
-            None => write!(f, "conn {}", self.key),
-        }
-    }
-}
-
-/// Everything a connection borrows for one call.
-pub struct Cx<'a> {
-    /// The connection's name, for logs.
-    pub id: ConnId,
-    /// The driver's clock, in milliseconds.
-    pub now: u64,
-    /// A graceful shutdown is under way: every answer is final.
-    pub draining: bool,
-    /// Rendered responses.
-    pub responses: &'a Responses,
-    /// Framing limits.
-    pub limits: &'a Limits,
-    /// The last head parsed, to answer a repeated head without parsing it.
-    pub memo: &'a mut HeadMemo,
-    /// Timeouts.
-    pub timeouts: &'a Timeouts,
-    /// Counters.
-    pub stats: &'a mut Stats,
-    /// The answers to write, in order.
-    pub out: Batch<'a>,
-}
 
 /// Why [`Conn::process`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +60,9 @@ pub enum Want {
     Input,
     /// Room in the socket for the answers it has not taken.
     Room,
+    /// Nothing until [`Conn::poll_at`]: answers are held (`--delay`), and input
+    /// waits until they are out. Then call [`Conn::expire`].
+    Wait,
     /// The write side is shut: read and drop input until EOF.
     Drain,
     /// Close the socket.
@@ -137,6 +100,8 @@ pub struct Conn {
     /// When the current phase times out, in the driver's milliseconds.
     deadline: u64,
     body: BodyReader,
+    /// Answers held by `--delay` (see `held.rs`); `None` without it.
+    held: Option<Box<held::Held>>,
 }
 
 impl Conn {
@@ -151,6 +116,7 @@ impl Conn {
             peer_closed: false,
             deadline: now + timeouts.keep_alive,
             body: BodyReader::new(BodyLength::Empty),
+            held: None,
         }
     }
 
@@ -169,6 +135,7 @@ impl Conn {
         match self.phase {
             Phase::Idle | Phase::Head | Phase::Body => Want::Input,
             Phase::Write => Want::Room,
+            Phase::Hold => Want::Wait,
             Phase::Linger => Want::Drain,
             Phase::Closed => Want::Close,
         }
@@ -215,7 +182,7 @@ impl Conn {
                 self.input = Input::Boundary;
                 break Stop::Done;
             }
-            if cx.out.len() >= OUT_BATCH_LIMIT {
+            if cx.out.len() >= OUT_BATCH_LIMIT || cx.out.tail() > 0 || self.held_full() {
                 self.input = Input::Head;
                 break Stop::Full;
             }
@@ -244,7 +211,7 @@ impl Conn {
         if self.input != Input::Ended {
             self.input = Input::Boundary;
         }
-        if self.phase != Phase::Write {
+        if !matches!(self.phase, Phase::Write | Phase::Hold) {
             self.set_phase(cx, Phase::Closed);
         }
     }
@@ -262,23 +229,30 @@ impl Conn {
     /// Every answer is written. `input_may_wait`: the socket may hold unread input,
     /// which a plain close would answer with a reset.
     pub fn sent(&mut self, cx: &mut Cx<'_>, input_may_wait: bool) {
-        if self.input == Input::Ended {
+        if self.holding() {
+            self.set_phase(cx, Phase::Hold);
+        } else if self.input == Input::Ended {
             let linger = (self.linger || input_may_wait) && !self.peer_closed;
             self.set_phase(cx, if linger { Phase::Linger } else { Phase::Closed });
         } else if self.peer_closed {
             self.set_phase(cx, Phase::Closed);
-        } else if self.phase == Phase::Write {
+        } else if matches!(self.phase, Phase::Write | Phase::Hold) {
             let next = self.input_phase();
             self.set_phase(cx, next);
             self.close_if_draining(cx);
         }
     }
 
-    /// The deadline passed. A request under way is answered `408` first.
+    /// The deadline passed. A request under way is answered `408` first; held
+    /// answers that are due are appended to `cx.out`.
     pub fn expire(&mut self, cx: &mut Cx<'_>) {
-        debug!("{}: {} timed out", cx.id, self.phase);
         match self.phase {
-            Phase::Closed => {}
+            Phase::Hold => return self.release(cx),
+            Phase::Closed => return,
+            _ => debug!("{}: {} timed out", cx.id, self.phase),
+        }
+        match self.phase {
+            Phase::Hold | Phase::Closed => {}
             Phase::Linger => self.set_phase(cx, Phase::Closed),
             Phase::Idle | Phase::Write => {
                 cx.stats.timeouts += 1;
@@ -312,7 +286,11 @@ impl Conn {
         // RFC 9110 §10.1.1: a server may omit `100 Continue` when it already has
         // (some of) the body; the client then reads just the final answer.
         if head.expect_continue && !body_arrived {
-            cx.out.push(CONTINUE);
+            if self.holding() {
+                self.hold_continue(cx);
+            } else {
+                cx.out.push(CONTINUE);
+            }
         }
         self.body = BodyReader::new(head.body);
         self.input = Input::Body;
@@ -326,10 +304,15 @@ impl Conn {
             self.persistence = Persistence::Close;
             self.linger = true;
         }
-        let responses = cx.responses;
-        cx.out
-            .push(responses.ok(self.persistence, self.headers_only));
-        cx.stats.response(responses.ok_status());
+        if cx.faults.on {
+            self.respond_with_faults(cx); // one branch on a setting off by default
+        } else {
+            let responses = cx.responses;
+            cx.out
+                .push(responses.ok(self.persistence, self.headers_only));
+            cx.out.stream(responses.streamed(self.headers_only));
+            cx.stats.response(responses.ok_status());
+        }
         if self.persistence == Persistence::Close {
             self.input = Input::Ended;
         }
@@ -339,7 +322,11 @@ impl Conn {
     fn reject(&mut self, cx: &mut Cx<'_>, reject: Reject) {
         debug!("{}: {reject}", cx.id);
         let responses = cx.responses;
-        cx.out.push(responses.error(reject));
+        if self.holding() {
+            self.hold_error(cx, reject);
+        } else {
+            cx.out.push(responses.error(reject));
+        }
         cx.stats.response(reject.status());
         self.input = Input::Ended;
         self.linger = true;
@@ -349,6 +336,12 @@ impl Conn {
     /// request completed in this call restarts the deadline of the phase it left
     /// (the next head gets its own header time; keep-alive counts from the answer).
     fn follow_input(&mut self, cx: &mut Cx<'_>, completed: bool) {
+        if self.holding() {
+            if self.phase != Phase::Write {
+                self.set_phase(cx, Phase::Hold);
+            }
+            return;
+        }
         if self.input == Input::Ended || self.phase == Phase::Write {
             return;
         }
@@ -381,6 +374,8 @@ impl Conn {
         }
         if let Some(timeout) = cx.timeouts.of(next) {
             self.deadline = cx.now + timeout;
+        } else if let Some(due) = self.next_due() {
+            self.deadline = due; // Phase::Hold: when the next held answer is due
         }
         self.phase = next;
     }

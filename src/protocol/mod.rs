@@ -5,7 +5,11 @@ pub mod batch;
 pub mod chunked;
 pub mod common;
 pub mod conn;
+pub mod faults;
 pub mod framing;
+#[cfg(test)]
+mod held_tests;
+pub mod pattern;
 pub mod phase;
 pub mod response;
 pub mod stats;
@@ -17,5 +21,6 @@ mod tests;
 pub use batch::Batch;
 pub use common::{Common, Settings};
 pub use conn::{Conn, ConnId, Cx, OUT_BATCH_LIMIT, Stop, Want};
+pub use faults::{Delay, FaultSettings};
 pub use phase::{Phase, Timeouts};
 pub use status::Status;

@@ -11,7 +11,8 @@
 //! A final answer (an error, `Connection: close`, or any answer while draining)
 //! ends the input: nothing after it is parsed. Deadlines, in [`Timeouts`]:
 //! `Idle` keep-alive, `Head` header (from the head's first byte), `Body` body (reset
-//! by progress), `Write` write (reset by progress), `Linger` linger.
+//! by progress), `Write` write (reset by progress), `Linger` linger; `Hold` has no
+//! timeout: its deadline is when the next held answer is due (`conn/held.rs`).
 
 use std::fmt;
 
@@ -26,6 +27,9 @@ pub enum Phase {
     Body,
     /// Answers the socket has not taken yet; input waits (write timeout, reset by progress).
     Write,
+    /// Answers held by `--delay` until they are due; input waits (the deadline is
+    /// when the first of them is due, not a timeout).
+    Hold,
     /// Final answer sent and the write side shut: input is read and dropped until
     /// EOF, so that unread input cannot turn the close into a reset (linger timeout).
     Linger,
@@ -66,7 +70,8 @@ impl Timeouts {
         linger: 5_000,
     };
 
-    /// How long `phase` may last; `None` for [`Phase::Closed`].
+    /// How long `phase` may last; `None` for [`Phase::Closed`], and for
+    /// [`Phase::Hold`], which lasts until its next held answer is due.
     pub fn of(&self, phase: Phase) -> Option<u64> {
         match phase {
             Phase::Idle => Some(self.keep_alive),
@@ -74,7 +79,7 @@ impl Timeouts {
             Phase::Body => Some(self.body),
             Phase::Write => Some(self.write),
             Phase::Linger => Some(self.linger),
-            Phase::Closed => None,
+            Phase::Hold | Phase::Closed => None,
         }
     }
 

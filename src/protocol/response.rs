@@ -40,6 +40,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use log::warn;
 
 use crate::protocol::framing::{Persistence, Reject, is_tchar};
+use crate::protocol::pattern;
 use crate::protocol::status::{Content, Status};
 
 /// The interim response to `Expect: 100-continue`.
@@ -61,7 +62,7 @@ impl Rendered {
     fn new(
         status: Status,
         headers: &[(&str, &str)],
-        content_length: Option<usize>,
+        content_length: Option<u64>,
         body: &[u8],
     ) -> Rendered {
         let mut bytes = Vec::with_capacity(160 + body.len());
@@ -98,6 +99,9 @@ pub struct Answer<'a> {
     pub headers: &'a [(String, String)],
     /// The body (not sent for HEAD, nor for 204, 205 and 304).
     pub body: &'a [u8],
+    /// `--body-size` above what is rendered: instead of `body`, this many bytes of
+    /// the pattern, written by the driver from a shared block (see [`pattern`]).
+    pub streamed: Option<u64>,
 }
 
 impl Answer<'static> {
@@ -108,10 +112,23 @@ impl Answer<'static> {
         content_type: "text/plain; charset=utf-8",
         headers: &[],
         body: b"Hello, World!",
+        streamed: None,
     };
 }
 
 impl<'a> Answer<'a> {
+    /// Every variant, in the order of [`ok_index`].
+    fn variants(&self) -> [Rendered; 6] {
+        [
+            self.render(None, false),
+            self.render(None, true),
+            self.render(Some("keep-alive"), false),
+            self.render(Some("keep-alive"), true),
+            self.render(Some("close"), false),
+            self.render(Some("close"), true),
+        ]
+    }
+
     /// One variant of the answer: `connection` is the `Connection` value, if any.
     fn render(&self, connection: Option<&str>, headers_only: bool) -> Rendered {
         let content = self.status.content();
@@ -129,8 +146,11 @@ impl<'a> Answer<'a> {
         let (length, body) = match content {
             Content::None => (None, &[][..]),
             Content::Empty => (Some(0), &[][..]),
-            Content::Body if headers_only => (Some(self.body.len()), &[][..]),
-            Content::Body => (Some(self.body.len()), self.body),
+            Content::Body => match self.streamed {
+                Some(len) => (Some(len), &[][..]), // the driver writes the body
+                None if headers_only => (Some(self.body.len() as u64), &[][..]),
+                None => (Some(self.body.len() as u64), self.body),
+            },
         };
         Rendered::new(self.status, &headers, length, body)
     }
@@ -202,8 +222,15 @@ pub struct Responses {
     ok_status: Status,
     /// One per reason, indexed by `reject as usize` (the order of [`Reject::ALL`]).
     errors: [Rendered; Reject::ALL.len()],
+    /// The injected failure (`--fail-rate`), indexed like `ok`, and its status;
+    /// rendered only when failures are injected.
+    fail: Option<(Box<[Rendered; 6]>, Status)>,
     /// The Unix second the current `Date` was rendered for.
     date_second: u64,
+    /// Bytes of the pattern that follow the head of a `GET` answer (`--body-size`
+    /// streamed; 0 otherwise), and the shared block they are written from.
+    streamed: u64,
+    block: Box<[u8]>,
 }
 
 fn ok_index(persistence: Persistence, headers_only: bool) -> usize {
@@ -225,20 +252,23 @@ impl Responses {
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Connection", "close"),
             ];
-            Rendered::new(reject.status(), &headers, Some(text.len()), text.as_bytes())
+            let len = Some(text.len() as u64);
+            Rendered::new(reject.status(), &headers, len, text.as_bytes())
         };
         let mut responses = Responses {
-            ok: [
-                answer.render(None, false),
-                answer.render(None, true),
-                answer.render(Some("keep-alive"), false),
-                answer.render(Some("keep-alive"), true),
-                answer.render(Some("close"), false),
-                answer.render(Some("close"), true),
-            ],
+            ok: answer.variants(),
             ok_status: answer.status,
             errors: Reject::ALL.map(error),
+            fail: None,
             date_second: 0,
+            streamed: match answer.status.content() {
+                Content::Body => answer.streamed.unwrap_or(0),
+                Content::None | Content::Empty => 0,
+            },
+            block: match answer.streamed {
+                Some(_) => pattern::block(),
+                None => Box::default(),
+            },
         };
         responses.refresh_date(now);
         responses
@@ -257,7 +287,8 @@ impl Responses {
             // httpdate renders years 0..=9999 as 29 bytes; outside that, keep the old date.
             return false;
         };
-        for rendered in self.ok.iter_mut().chain(self.errors.iter_mut()) {
+        let fail = self.fail.iter_mut().flat_map(|(f, _)| f.iter_mut());
+        for rendered in self.ok.iter_mut().chain(self.errors.iter_mut()).chain(fail) {
             rendered.set_date(&date);
         }
         true
@@ -266,6 +297,45 @@ impl Responses {
     /// The answer to a request.
     pub fn ok(&self, persistence: Persistence, headers_only: bool) -> &[u8] {
         &self.ok[ok_index(persistence, headers_only)].bytes
+    }
+
+    /// Render the injected failure (`--fail-rate`): `status`, a body saying it was
+    /// injected, and the persistence of the answer it replaces (an injected
+    /// failure does not close the connection).
+    pub fn add_failure(&mut self, status: Status, now: SystemTime) {
+        let body =
+            format!("{status}: injected by hello-reactor --fail-rate, not a real failure\r\n");
+        let answer = Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: &[],
+            body: body.as_bytes(),
+            streamed: None,
+        };
+        self.fail = Some((Box::new(answer.variants()), status));
+        self.date_second = 0;
+        self.refresh_date(now);
+    }
+
+    /// The injected failure in place of [`Responses::ok`], and its status; `None`
+    /// unless [`Responses::add_failure`] rendered it.
+    pub fn fail(&self, persistence: Persistence, headers_only: bool) -> Option<(&[u8], Status)> {
+        let (variants, status) = self.fail.as_ref()?;
+        Some((
+            &variants[ok_index(persistence, headers_only)].bytes,
+            *status,
+        ))
+    }
+
+    /// Bytes of body the driver writes after [`Responses::ok`]'s head: a streamed
+    /// `--body-size` for a `GET`, else 0.
+    pub fn streamed(&self, headers_only: bool) -> u64 {
+        if headers_only { 0 } else { self.streamed }
+    }
+
+    /// The shared block a streamed body is written from (empty without one).
+    pub fn block(&self) -> &[u8] {
+        &self.block
     }
 
     /// The status of the answer [`Responses::ok`] gives, for the stats.

@@ -156,6 +156,8 @@ pub struct Stats {
     pub resets: u64,
     /// Connections cut off when a shutdown ran out of time.
     pub cut_off: u64,
+    /// Answers held now by `--delay` (a gauge).
+    pub held: u64,
 }
 
 impl Default for Stats {
@@ -169,6 +171,7 @@ impl Default for Stats {
             accept_fd_exhausted: 0,
             resets: 0,
             cut_off: 0,
+            held: 0,
         }
     }
 }

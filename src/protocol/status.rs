@@ -32,6 +32,8 @@ impl Status {
     pub const HEADER_FIELDS_TOO_LARGE: Status = Status(431);
     /// `501 Not Implemented`.
     pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// `503 Service Unavailable`, the default injected failure (`--fail-status`).
+    pub const SERVICE_UNAVAILABLE: Status = Status(503);
     /// `505 HTTP Version Not Supported`.
     pub const VERSION_NOT_SUPPORTED: Status = Status(505);
 

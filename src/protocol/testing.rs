@@ -6,7 +6,7 @@
 //! and reports writes as the test decides (all sent, or blocked). Time moves only
 //! when the test says so, so every deadline is tested by advancing a number.
 
-use super::{Common, Conn, ConnId, Cx, Stop};
+use super::{Common, Conn, ConnId, Cx, Settings, Stop};
 
 /// The wall clock every fixture's `Date` shows, in seconds since 1970:
 /// Tue, 01 Dec 2026 00:00:00 GMT.
@@ -37,9 +37,14 @@ impl Default for Fixture {
 impl Fixture {
     /// A new idle connection at time 0 with the server's default limits.
     pub fn new() -> Fixture {
+        Fixture::with(&Settings::DEFAULT)
+    }
+
+    /// A new idle connection at time 0 told `settings`.
+    pub fn with(settings: &Settings<'_>) -> Fixture {
         // A fixed `Date`, so two fixtures made a second apart answer alike.
         let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_DATE_SECS);
-        let common = Common::new(&super::Settings::DEFAULT, date);
+        let common = Common::new(settings, date);
         Fixture {
             conn: Conn::new(0, &common.timeouts),
             now: 0,

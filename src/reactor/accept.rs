@@ -181,7 +181,14 @@ impl Server {
             return;
         }
         // Not `Close` (returned above): at most a yield to queue.
-        after_call(&self.poll, &mut self.deferred, &mut conn, Token(key), next);
+        after_call(
+            &self.poll,
+            &mut self.deferred,
+            &mut self.timers,
+            &mut conn,
+            Token(key),
+            next,
+        );
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
     }

@@ -122,6 +122,7 @@ impl Server {
             );
         }
         self.data.common.stats.cut_off += open as u64;
+        self.data.common.stats.held = 0; // none of them will leave now
         for _ in self.connections.drain() {
             self.data.io.close(CloseReason::CutOff);
         }
@@ -152,7 +153,14 @@ impl Server {
         for key in keys.drain(..) {
             if let Some(conn) = self.connections.get_mut(key) {
                 let next = conn.drain(&mut self.data.context(key));
-                if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {
+                if super::after_call(
+                    &self.poll,
+                    &mut self.deferred,
+                    &mut self.timers,
+                    conn,
+                    Token(key),
+                    next,
+                ) {
                     self.close(key);
                 }
             }

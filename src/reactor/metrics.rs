@@ -122,6 +122,8 @@ pub struct Snapshot {
     pub io: IoCounters,
     /// Connections open at that moment.
     pub open: u64,
+    /// Answers held by `--delay` at that moment.
+    pub delayed: u64,
 }
 
 impl Snapshot {
@@ -131,6 +133,7 @@ impl Snapshot {
             summary: stats.summary(),
             io: io.clone(),
             open: open as u64,
+            delayed: stats.held,
         }
     }
 }
@@ -180,6 +183,13 @@ pub fn render(snapshots: &[Snapshot]) -> String {
 
     out.header("connections_open", "gauge", "Connections open now.");
     out.sample("connections_open", "", sum(&|s| s.open));
+
+    out.header(
+        "delayed_answers",
+        "gauge",
+        "Answers held by --delay now, waiting to be sent.",
+    );
+    out.sample("delayed_answers", "", sum(&|s| s.delayed));
 
     out.header(
         "connections_closed_total",
@@ -253,6 +263,7 @@ mod tests {
             },
             io,
             open,
+            delayed: open * 10,
         }
     }
 
@@ -265,6 +276,8 @@ mod tests {
             "hello_reactor_responses_total{status=\"other\"} 2\n",
             "hello_reactor_connections_accepted_total 6\n",
             "hello_reactor_connections_open 3\n",
+            "hello_reactor_delayed_answers 30\n",
+            "# TYPE hello_reactor_delayed_answers gauge\n",
             "hello_reactor_connections_closed_total{reason=\"peer\"} 2\n",
             "hello_reactor_connections_closed_total{reason=\"reset\"} 0\n",
             "hello_reactor_bytes_received_total 200\n",

@@ -16,11 +16,13 @@
 //!            |                                                              |
 //!   deferred connections (read budget spent) get another call              |
 //!            |                                                              |
-//!   after the turn: resume accepting, expire deadlines, log stats ---------+
+//!   after the turn: resume accepting, call what the precise queue says     |
+//!   is due, expire deadlines on the tick, log stats -----------------------+
 //! ```
 //!
 //! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
-//! `ticker.rs` (the coarse timer and the stats line), `driver.rs` (one connection's
+//! `ticker.rs` (the coarse timer and the stats line), `timers.rs` (the precise
+//! queue: held answers, to the millisecond), `driver.rs` (one connection's
 //! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
 //! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads),
 //! `stream.rs` (TCP or Unix socket), `metrics.rs` (counters and the Prometheus
@@ -74,6 +76,7 @@ pub mod metrics;
 mod scrape;
 pub mod stream;
 mod ticker;
+pub mod timers;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
@@ -90,6 +93,7 @@ pub use scrape::MetricsSlot;
 use scrape::{MetricsLinks, SCRAPE_BASE, Scrapes};
 use stream::Listener;
 use ticker::Ticker;
+use timers::Timers;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
@@ -106,6 +110,8 @@ pub struct Server {
     accept: Acceptor,
     drain: Drain,
     ticker: Ticker,
+    /// Wake-ups to the millisecond (`timers.rs`): held answers.
+    timers: Timers,
     /// The metrics listener and its scrapes, with `--metrics-bind`.
     scrapes: Option<Scrapes>,
     /// Metrics to publish for, or gather from, other reactors.
@@ -160,11 +166,12 @@ impl Server {
             accept: Acceptor::new(listener, config)?,
             drain: Drain::new(config.shutdown_timeout),
             ticker: Ticker::new(data.tick_ms, config.stats_interval),
+            timers: Timers::default(),
             scrapes: None,
             metrics: MetricsLinks::default(),
             signals: None,
             data,
-            clock: Clock::start(),
+            clock: Clock::precise(config.delay.is_some()),
             control: Arc::new(Control::new(waker)),
             deferred: Vec::new(),
             scratch: Vec::new(),
@@ -301,6 +308,7 @@ impl Server {
             self.accept.paused_until,
             self.drain.deadline,
             self.ticker.next_stats,
+            self.timers.next_due(),
             self.scrapes.as_ref().and_then(Scrapes::next_deadline),
         ];
         let wake_at = timers.into_iter().flatten().min()?;
@@ -319,7 +327,14 @@ impl Server {
         };
         trace!("{}: {readiness}", self.data.id(token.0));
         let next = conn.ready(&mut self.data.context(token.0), readiness);
-        if after_call(&self.poll, &mut self.deferred, conn, token, next) {
+        if after_call(
+            &self.poll,
+            &mut self.deferred,
+            &mut self.timers,
+            conn,
+            token,
+            next,
+        ) {
             self.close(token.0);
         }
     }
@@ -327,6 +342,7 @@ impl Server {
     fn close(&mut self, key: usize) {
         if let Some(conn) = self.connections.try_remove(key) {
             self.data.io.close(conn.close_reason());
+            self.data.common.stats.held -= conn.http().held_answers() as u64;
             debug!(
                 "{}: closed ({} open)",
                 self.data.id(key),
@@ -355,17 +371,20 @@ impl Server {
 
     fn after_turn(&mut self) {
         self.resume_accepting();
+        self.fire_timers();
         self.tick();
     }
 }
 
 /// Act on what a handler returned, after it returned and while the connection is
 /// still at hand (no second slab lookup): watch for writability if output waits,
-/// or put it on the deferred list once. Every handler call ends here; `true` means
-/// the caller must close it (the loop closes, never the handler).
+/// put it on the deferred list once, or queue the precise wake-up its held answers
+/// need. Every handler call ends here; `true` means the caller must close it (the
+/// loop closes, never the handler).
 fn after_call(
     poll: &Poll,
     deferred: &mut Vec<Token>,
+    timers: &mut Timers,
     conn: &mut Connection,
     token: Token,
     next: Next,
@@ -374,6 +393,9 @@ fn after_call(
         Next::Close => return true,
         Next::Yield if conn.mark_queued() => deferred.push(token),
         Next::Yield | Next::Keep => {}
+    }
+    if let Some(due) = conn.new_wake_up() {
+        timers.schedule(due, token.0);
     }
     watch_writable(poll, conn, token);
     false

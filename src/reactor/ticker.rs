@@ -1,5 +1,6 @@
 //! The coarse timer: one pass over the connections per tick expires deadlines, and
-//! the optional stats line is logged on its own schedule.
+//! the optional stats line is logged on its own schedule. Beside it, the loop's
+//! side of the precise queue (`timers.rs`): calling the connections it says are due.
 //!
 //! At each stats tick the loop also publishes a [`Snapshot`] of its counters to its
 //! handle, so that with several workers the process can log the sum (see
@@ -76,7 +77,47 @@ impl Server {
                 conn.http().phase()
             );
             let next = conn.expire(&mut self.data.context(key));
-            if super::after_call(&self.poll, &mut self.deferred, conn, Token(key), next) {
+            if super::after_call(
+                &self.poll,
+                &mut self.deferred,
+                &mut self.timers,
+                conn,
+                Token(key),
+                next,
+            ) {
+                self.close(key);
+            }
+        }
+        self.scratch = due;
+    }
+
+    /// Call every connection whose precise wake-up is due. An entry whose
+    /// connection has closed or no longer has a deadline that passed is stale and
+    /// skipped (lazy deletion, see `timers.rs`).
+    pub(super) fn fire_timers(&mut self) {
+        let now = self.data.now;
+        if self.timers.next_due().is_none_or(|due| due > now) {
+            return;
+        }
+        let mut due = std::mem::take(&mut self.scratch);
+        self.timers.pop_due(now, &mut due);
+        for key in due.drain(..) {
+            let Some(conn) = self.connections.get_mut(key) else {
+                continue;
+            };
+            if conn.http().poll_at() > now {
+                continue;
+            }
+            let next = conn.expire(&mut self.data.context(key));
+            let token = Token(key);
+            if super::after_call(
+                &self.poll,
+                &mut self.deferred,
+                &mut self.timers,
+                conn,
+                token,
+                next,
+            ) {
                 self.close(key);
             }
         }

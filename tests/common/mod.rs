@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use hello_reactor::{Config, Running, Server};
 
+pub mod haproxy;
 pub mod threads;
 
 /// Longest any single read in a test waits before the test fails.

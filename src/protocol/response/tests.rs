@@ -14,6 +14,7 @@ fn plain(body: &[u8], content_type: &str) -> Responses {
             content_type,
             headers: &[],
             body,
+            streamed: None,
         },
         SystemTime::now(),
     )
@@ -110,6 +111,7 @@ fn the_status_and_headers_are_configurable() {
                 content_type: "text/plain",
                 headers: &headers,
                 body: b"Hello, World!",
+                streamed: None,
             },
             SystemTime::now(),
         );
@@ -162,6 +164,7 @@ fn headers_that_fail_the_check_are_left_out() {
             content_type: "text/plain",
             headers: &headers,
             body: b"x",
+            streamed: None,
         },
         SystemTime::now(),
     );
@@ -183,4 +186,24 @@ fn date_is_patched_only_when_the_second_changes() {
     assert!(!r.refresh_date(t0 + Duration::from_millis(999)));
     assert!(r.refresh_date(t0 + Duration::from_secs(1)));
     assert!(text(r.error(Reject::MissingHost)).contains("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n"));
+}
+
+#[test]
+fn a_streamed_body_ends_the_answer_at_its_head() {
+    let r = Responses::for_answer(
+        &Answer {
+            streamed: Some(100 << 20),
+            ..Answer::DEFAULT
+        },
+        SystemTime::now(),
+    );
+    for headers_only in [false, true] {
+        let got = text(r.ok(Persistence::KeepAlive, headers_only));
+        assert!(got.ends_with("Content-Length: 104857600\r\n\r\n"), "{got}");
+    }
+    assert_eq!(r.streamed(false), 100 << 20);
+    assert_eq!(r.streamed(true), 0, "HEAD: the length, not the body");
+    assert_eq!(r.block().len(), crate::protocol::pattern::BLOCK_LEN);
+    let none = plain(b"x", "text/plain");
+    assert_eq!((none.streamed(false), none.block().len()), (0, 0));
 }

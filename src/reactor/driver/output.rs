@@ -1,6 +1,9 @@
 //! Writing and closing: the output batch, the spill, and the lingering close.
 //!
 //! Every answer produced from one read goes out in one `write` of the shared batch.
+//! A large `--body-size` body is the exception: the batch ends at its head, and the
+//! body is written from the loop's one shared block of the pattern; a connection
+//! that could not take it all keeps only how far it got (`stream_at`), never a copy.
 //! What the socket does not take (a short write: the send buffer is full, and a
 //! writable edge will follow) is copied into the connection's spill and written,
 //! unchanged and in order, before anything newer. When the core lingers, only the
@@ -13,7 +16,7 @@ use std::net::Shutdown;
 use log::trace;
 
 use super::{Connection, Next, READS_PER_TURN};
-use crate::protocol::Want;
+use crate::protocol::{Want, pattern};
 use crate::reactor::context::Context;
 use crate::reactor::stream::Stream;
 
@@ -26,25 +29,38 @@ impl Connection {
         if !self.http.input_ended() {
             self.set_nodelay();
         }
-        let mut written = 0;
+        let out = cx.shared.out.as_slice();
+        let tail = cx.shared.out.tail();
+        let (mut written, mut streamed) = (0, 0);
         let result = if self.output_pending() {
             Ok(()) // keep order: older output goes first
         } else {
-            write_some(
-                &mut self.stream,
-                cx.shared.out.as_slice(),
-                &mut written,
-                &mut self.writable,
-            )
+            write_some(&mut self.stream, out, &mut written, &mut self.writable).and_then(|()| {
+                if written < out.len() {
+                    return Ok(());
+                }
+                let block = cx.shared.responses.block();
+                write_streamed(
+                    &mut self.stream,
+                    block,
+                    &mut streamed,
+                    tail,
+                    &mut self.writable,
+                )
+            })
         };
-        cx.io.bytes_sent += written as u64;
-        let out = cx.shared.out.as_slice();
-        let all = written == out.len();
+        cx.io.bytes_sent += written as u64 + streamed;
+        let all = written == out.len() && streamed == tail;
         if !all && result.is_ok() {
             trace!("{}: wrote {written} of {} bytes", cx.shared.id, out.len());
             self.set_nodelay();
             let spill = self.spill.get_or_insert_with(Box::default);
+            debug_assert!(
+                spill.stream_at == spill.stream_end,
+                "nothing follows a body"
+            );
             spill.output.extend_from_slice(&out[written..]);
+            (spill.stream_at, spill.stream_end) = (streamed, tail);
         }
         cx.shared.out.clear();
         result?;
@@ -79,23 +95,36 @@ impl Connection {
         let Some(spill) = self.spill.as_mut() else {
             return Ok(true);
         };
-        let before = spill.written;
+        let (before, streamed_before) = (spill.written, spill.stream_at);
         write_some(
             &mut self.stream,
             &spill.output,
             &mut spill.written,
             &mut self.writable,
         )?;
-        cx.io.bytes_sent += (spill.written - before) as u64;
-        if spill.written > before {
-            trace!("{}: flushed {} bytes", cx.shared.id, spill.written - before);
+        if spill.written == spill.output.len() {
+            let block = cx.shared.responses.block();
+            let end = spill.stream_end;
+            write_streamed(
+                &mut self.stream,
+                block,
+                &mut spill.stream_at,
+                end,
+                &mut self.writable,
+            )?;
+        }
+        let progress = (spill.written - before) as u64 + (spill.stream_at - streamed_before);
+        cx.io.bytes_sent += progress;
+        if progress > 0 {
+            trace!("{}: flushed {progress} bytes", cx.shared.id);
             self.http.write_progress(&mut cx.shared);
         }
-        if spill.written < spill.output.len() {
+        if spill.written < spill.output.len() || spill.stream_at < spill.stream_end {
             return Ok(false);
         }
         spill.output = Vec::new();
         spill.written = 0;
+        (spill.stream_at, spill.stream_end) = (0, 0);
         self.release_empty_spill();
         self.on_sent(cx);
         Ok(true)
@@ -131,6 +160,28 @@ impl Connection {
         }
         Next::Yield
     }
+}
+
+/// Write the streamed body (`--body-size`) from byte `*at` to `end`, from the
+/// shared `block` (see `protocol/pattern.rs`), until done or the socket is full.
+/// Only the offset is kept between calls: nothing is copied per connection.
+fn write_streamed(
+    stream: &mut Stream,
+    block: &[u8],
+    at: &mut u64,
+    end: u64,
+    writable: &mut bool,
+) -> io::Result<()> {
+    while *at < end {
+        let piece = pattern::slice_at(block, *at, end - *at);
+        let mut written = 0;
+        write_some(stream, piece, &mut written, writable)?;
+        *at += written as u64;
+        if written < piece.len() {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Write `buf[*written..]` until done or the socket is full. A short write means the
