@@ -73,6 +73,13 @@ impl Faults {
         }
     }
 
+    /// Make this the generator of worker `n` of several: each worker draws its own
+    /// stream, still fixed by `--seed` (with one seed, the workers would make the
+    /// same choices in step, and two workers' delays would come in pairs).
+    pub fn for_worker(&mut self, n: u16) {
+        self.rng = Rng::new(self.rng.next_u64().wrapping_add(u64::from(n)));
+    }
+
     /// Whether this answer is to fail. Call only when `fail_threshold > 0`.
     pub fn fail_now(&mut self) -> bool {
         self.fail_threshold == u64::MAX || self.rng.next_u64() < self.fail_threshold
@@ -141,6 +148,22 @@ mod tests {
         });
         assert_eq!(all.fail_threshold, u64::MAX);
         assert_eq!(Faults::new(&FaultSettings::NONE).fail_threshold, 0);
+    }
+
+    #[test]
+    fn workers_draw_their_own_choices_from_one_seed() {
+        let settings = FaultSettings {
+            fail_rate: 0.5,
+            seed: 7,
+            ..FaultSettings::NONE
+        };
+        let draws = |worker: u16| {
+            let mut faults = Faults::new(&settings);
+            faults.for_worker(worker);
+            (0..64).map(|_| faults.fail_now()).collect::<Vec<bool>>()
+        };
+        assert_eq!(draws(1), draws(1), "one seed and worker, one stream");
+        assert_ne!(draws(0), draws(1), "two workers, two streams");
     }
 
     #[test]

@@ -187,6 +187,7 @@ impl Server {
     /// level, named `w{n}`; the process logs the totals at info.
     pub fn set_worker(&mut self, n: u16) {
         self.data.worker = Some(n);
+        self.data.common.faults.for_worker(n);
     }
 
     /// The TCP address actually bound; for a Unix socket, the unspecified address
