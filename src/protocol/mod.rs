@@ -6,6 +6,7 @@ pub mod chunked;
 pub mod common;
 pub mod conn;
 pub mod framing;
+pub mod h2;
 pub mod phase;
 pub mod response;
 pub mod stats;

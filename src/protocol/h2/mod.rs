@@ -1,0 +1,12 @@
+//! The HTTP/2 protocol core (RFC 9113), a second sans-I/O core beside the
+//! HTTP/1.1 one: bytes and "now" in, frames out, no sockets and no clocks.
+//!
+//! Not yet driven by the reactor. Its parts, from the bytes up:
+//!
+//! | part | what it does |
+//! |------|--------------|
+//! | [`frame`] | frame header and every frame type of §6, parsed with its own rules; serializers for what a server sends |
+//! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
+
+pub mod error;
+pub mod frame;
