@@ -6,8 +6,11 @@
 //! | part | what it does |
 //! |------|--------------|
 //! | [`frame`] | frame header and every frame type of §6, parsed with its own rules; serializers for what a server sends |
+//! | [`hpack`] | HPACK (RFC 7541): a decoder that never panics, and the encoder of the response block |
+//! | [`request`] | whether a request's fields are well-formed (§8.2, §8.3) |
 //! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
 
 pub mod error;
 pub mod frame;
 pub mod hpack;
+pub mod request;
