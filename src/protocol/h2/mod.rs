@@ -8,8 +8,10 @@
 //! | [`frame`] | frame header and every frame type of §6, parsed with its own rules; serializers for what a server sends |
 //! | [`hpack`] | HPACK (RFC 7541): a decoder that never panics, and the encoder of the response block |
 //! | [`request`] | whether a request's fields are well-formed (§8.2, §8.3) |
+//! | [`answer`] | the fixed answer's field block, encoded once, its `date` patched in place |
 //! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
 
+pub mod answer;
 pub mod error;
 pub mod frame;
 pub mod hpack;
