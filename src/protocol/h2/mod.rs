@@ -9,10 +9,14 @@
 //! | [`hpack`] | HPACK (RFC 7541): a decoder that never panics, and the encoder of the response block |
 //! | [`request`] | whether a request's fields are well-formed (§8.2, §8.3) |
 //! | [`answer`] | the fixed answer's field block, encoded once, its `date` patched in place |
+//! | [`stream`] | stream states (§5.1): the active ones, and what is remembered of the closed |
+//! | [`budget`] | flood defences: rapid reset, SETTINGS, PING, empty frames, WINDOW_UPDATE |
 //! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
 
 pub mod answer;
+pub mod budget;
 pub mod error;
 pub mod frame;
 pub mod hpack;
 pub mod request;
+pub mod stream;
