@@ -11,6 +11,7 @@
 //! | [`answer`] | the fixed answer's field block, encoded once, its `date` patched in place |
 //! | [`stream`] | stream states (§5.1): the active ones, and what is remembered of the closed |
 //! | [`budget`] | flood defences: rapid reset, SETTINGS, PING, empty frames, WINDOW_UPDATE |
+//! | [`session`] | one connection: preface, SETTINGS, streams, flow control, answers, GOAWAY |
 //! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
 
 pub mod answer;
@@ -19,4 +20,8 @@ pub mod error;
 pub mod frame;
 pub mod hpack;
 pub mod request;
+pub mod session;
 pub mod stream;
+pub mod testing;
+
+pub use session::{Cx, Limits, Session, Stage, Timer};

@@ -1,0 +1,170 @@
+//! Connection phases: preface, SETTINGS exchange, PING, GOAWAY both ways,
+//! timeouts, drain, linger.
+
+use super::super::super::testing::client;
+use super::super::{PREFACE, Stage, Timer};
+use super::*;
+use crate::protocol::{Stop, Want};
+
+#[test]
+fn preface_in_pieces_then_settings_then_a_request() {
+    let mut f = Fixture::new();
+    assert_eq!(
+        f.input(&PREFACE[..10]),
+        [Out::Settings(false, vec![(3, 100), (6, 16384)])]
+    );
+    assert_eq!(f.last_stop, Some(Stop::Partial));
+    assert_eq!(f.session.stage(), Stage::Preface);
+    assert_eq!(f.input(&PREFACE[10..]), []);
+    assert_eq!(f.session.stage(), Stage::Open);
+    assert_eq!(
+        f.input(&client::settings(&[])),
+        [Out::Settings(true, vec![])]
+    );
+    assert_eq!(f.input(&client::get(1)), answered(1));
+    assert_eq!(f.stats.requests, 1);
+}
+
+#[test]
+fn a_wrong_preface_ends_the_connection() {
+    let mut f = Fixture::new();
+    let out = f.input(b"GET / HTTP/1.1\r\n\r\n");
+    assert!(goaway(&out, ErrorCode::PROTOCOL_ERROR), "{out:?}");
+    assert_eq!(f.session.wants(), Want::Room);
+    f.sent();
+    assert_eq!(f.session.wants(), Want::Drain);
+    assert_eq!(f.input(b"more"), [], "input after the GOAWAY is dropped");
+    f.advance(f.timeouts.linger);
+    f.expire();
+    assert_eq!(f.session.wants(), Want::Close);
+}
+
+#[test]
+fn the_preface_times_out_as_a_head_does() {
+    let mut f = Fixture::new();
+    f.input(&PREFACE[..3]);
+    assert_eq!(
+        (f.session.timer(), f.session.poll_at()),
+        (Timer::Header, f.timeouts.header)
+    );
+    f.advance(f.timeouts.header);
+    f.expire();
+    assert_eq!(f.session.wants(), Want::Close);
+}
+
+#[test]
+fn the_first_frame_must_be_settings() {
+    let mut f = Fixture::new();
+    let mut bytes = PREFACE.to_vec();
+    bytes.extend(client::get(1));
+    assert!(goaway(&f.input(&bytes), ErrorCode::PROTOCOL_ERROR));
+}
+
+#[test]
+fn our_settings_must_be_acknowledged_in_time() {
+    let mut f = Fixture::new();
+    f.input(&client::preface());
+    assert_eq!(f.session.timer(), Timer::SettingsAck);
+    f.advance(f.limits.settings_timeout - 1);
+    assert_eq!(f.expire(), []);
+    f.advance(1);
+    assert_eq!(f.expire(), [Out::GoAway(0, ErrorCode::SETTINGS_TIMEOUT)]);
+}
+
+#[test]
+fn ping_is_echoed_and_a_ping_ack_ignored() {
+    let mut f = ready();
+    let ping = client::frame(6, 0, 0, b"12345678");
+    assert_eq!(f.input(&ping), [Out::Ping(true, *b"12345678")]);
+    assert_eq!(f.input(&client::frame(6, 1, 0, b"87654321")), []);
+}
+
+#[test]
+fn an_idle_connection_says_goodbye_after_keep_alive() {
+    let mut f = ready();
+    f.input(&client::get(1));
+    f.sent();
+    assert_eq!(f.session.timer(), Timer::Idle);
+    f.advance(f.timeouts.keep_alive);
+    assert_eq!(f.expire(), [Out::GoAway(1, ErrorCode::NO_ERROR)]);
+    f.sent();
+    f.eof();
+    assert_eq!(f.session.wants(), Want::Close);
+}
+
+#[test]
+fn drain_names_the_last_stream_and_finishes_it() {
+    let mut f = ready();
+    f.input(&client::headers(1, &client::GET, false)); // a body is coming
+    assert_eq!(f.drain(), [Out::GoAway(1, ErrorCode::NO_ERROR)]);
+    assert_eq!(f.session.wants(), Want::Input);
+    assert_eq!(
+        f.input(&client::get(3)),
+        [],
+        "a stream after the GOAWAY's is ignored"
+    );
+    assert_eq!(f.input(&client::data(1, b"", true)), answered(1));
+    assert_eq!(f.session.stage(), Stage::Closing);
+    f.sent();
+    assert_eq!(f.session.wants(), Want::Drain);
+}
+
+#[test]
+fn a_drain_with_nothing_active_closes_after_the_goaway() {
+    let mut f = ready();
+    assert_eq!(f.drain(), [Out::GoAway(0, ErrorCode::NO_ERROR)]);
+    assert_eq!(f.session.wants(), Want::Room);
+    f.sent();
+    f.eof();
+    assert_eq!(f.session.wants(), Want::Close);
+    let mut g = Fixture::new();
+    g.drain();
+    assert_eq!(g.session.wants(), Want::Close, "no preface yet: just close");
+}
+
+#[test]
+fn the_peers_goaway_is_answered_with_ours() {
+    let mut f = ready();
+    let out = f.input(&client::frame(7, 0, 0, &[0; 8]));
+    assert_eq!(out, [Out::GoAway(0, ErrorCode::NO_ERROR)]);
+    assert_eq!(f.session.stage(), Stage::Closing);
+}
+
+#[test]
+fn a_socket_that_takes_nothing_times_out() {
+    let mut f = ready();
+    f.input(&client::get(1));
+    f.blocked();
+    assert_eq!(f.session.wants(), Want::Room);
+    f.advance(f.timeouts.write / 2);
+    f.progress();
+    f.advance(f.timeouts.write / 2);
+    assert_eq!(f.expire(), []);
+    f.advance(f.timeouts.write / 2);
+    f.expire();
+    assert_eq!(f.session.wants(), Want::Close);
+    assert_eq!(f.stats.timeouts, 1);
+}
+
+#[test]
+fn a_header_block_left_unfinished_times_out() {
+    let mut f = ready();
+    let block = client::block(&client::GET);
+    f.input(&client::frame(1, 0, 1, &block)); // no END_HEADERS
+    assert_eq!(f.session.timer(), Timer::Header);
+    f.advance(f.timeouts.header);
+    assert_eq!(f.expire(), [Out::GoAway(0, ErrorCode::NO_ERROR)]);
+}
+
+#[test]
+fn a_request_body_that_stalls_times_out() {
+    let mut f = ready();
+    f.input(&client::headers(1, &client::GET, false));
+    assert_eq!(f.session.timer(), Timer::Body);
+    f.advance(f.timeouts.body - 1);
+    f.input(&client::data(1, b"x", false));
+    f.advance(f.timeouts.body - 1);
+    assert_eq!(f.expire(), [], "progress restarted the body timeout");
+    f.advance(1);
+    assert_eq!(f.expire(), [Out::GoAway(1, ErrorCode::NO_ERROR)]);
+}
