@@ -2,6 +2,7 @@
 //! (`tests/phases.rs`), per stream state (`tests/streams.rs`), flow control
 //! (`tests/flow.rs`) and defences (`tests/defences.rs`).
 
+mod clients;
 mod defences;
 mod flow;
 mod phases;
