@@ -3,8 +3,8 @@
 //! The code is canonical: codes of one length are consecutive numbers, and each
 //! length's first code follows from the previous length's last. So decoding needs
 //! no tree: read bits one at a time, and after each bit check whether the code so
-//! far lies in the range of codes of its length ([`FIRST`], [`COUNT`]); if it
-//! does, its symbol is at a known place in [`SORTED`]. The tables are the
+//! far lies in the range of codes of its length (`FIRST`, `COUNT`); if it
+//! does, its symbol is at a known place in `SORTED`. The tables are the
 //! appendix's, checked against each other by the tests (every symbol decodes to
 //! itself).
 //!
