@@ -91,6 +91,16 @@ impl Limits {
         settings_timeout: 10_000,
         budgets: Budgets::DEFAULT,
     };
+
+    /// The defaults, with the head and body limits HTTP/1.1 is given
+    /// (`--max-request-head`, `--max-body` mean the same thing here).
+    pub fn with_http1(limits: &crate::protocol::framing::Limits) -> Limits {
+        Limits {
+            max_head: limits.max_head,
+            max_body: limits.max_body,
+            ..Limits::DEFAULT
+        }
+    }
 }
 
 /// Everything a session borrows for one call.
@@ -297,6 +307,9 @@ impl Session {
             (false, _) if self.stage == Stage::Preface => self.since.header,
             (false, _) => None,
         };
+        if cx.draining {
+            self.go_away(cx); // in case the drain began before the preface was whole
+        }
         self.finish_if_done(cx);
         self.rearm(cx);
         (pos, stop)

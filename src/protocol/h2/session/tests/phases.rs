@@ -227,3 +227,30 @@ fn eof_closes_once_the_output_is_written() {
     f.sent();
     assert_eq!(f.session.wants(), Want::Close);
 }
+
+#[test]
+fn a_drain_that_began_before_the_preface_was_whole_still_says_goaway() {
+    let mut f = Fixture::new();
+    f.draining = true;
+    let mut bytes = client::preface();
+    bytes.extend(client::settings_ack());
+    let out = f.input(&bytes);
+    assert!(
+        out.contains(&Out::GoAway(0, ErrorCode::NO_ERROR)),
+        "{out:?}"
+    );
+    assert_eq!(f.session.stage(), Stage::Closing);
+}
+
+#[test]
+fn limits_follow_http1s_head_and_body() {
+    let http1 = crate::protocol::framing::Limits {
+        max_head: 100,
+        max_body: 7,
+    };
+    let limits = super::super::Limits::with_http1(&http1);
+    assert_eq!(
+        (limits.max_head, limits.max_body, limits.max_streams),
+        (100, 7, 100)
+    );
+}
