@@ -23,6 +23,8 @@
 //! * no panic, in the session or in the test client reading its output: every
 //!   byte the server sends parses as a frame and its header blocks decode
 //!   (the fixture panics otherwise);
+//! * no DATA exceeds the frame size or the windows the client allowed (the
+//!   fixture's `Credit` counts them from the input the session consumed);
 //! * answers never outnumber requests;
 //! * the input kept for a partial frame stays under one maximal frame;
 //! * nothing follows a GOAWAY with an error code.

@@ -4,15 +4,18 @@
 //! [`Fixture`] plays the reactor's part as [`crate::protocol::testing::Fixture`]
 //! does for HTTP/1.1: it keeps unconsumed input, collects output, and reports
 //! writes as the test decides. The output is read back into [`Out`] frames,
-//! with header blocks decoded, so a test states what the server sent.
+//! with header blocks decoded, so a test states what the server sent; and
+//! every DATA frame is checked against what the client allowed ([`Credit`]),
+//! so every test and the fuzzer also check flow control.
 
+use std::collections::HashMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::answer::H2Answer;
 use super::error::ErrorCode;
-use super::frame::{self, Frame, Parsed, flag, kind};
+use super::frame::{self, Frame, Parsed, flag, kind, setting};
 use super::hpack::{BlockWriter, Decoder};
-use super::session::{Cx, Limits, PREFACE, Session};
+use super::session::{Cx, Limits, PREFACE, Session, Stage};
 use crate::protocol::response::Answer;
 use crate::protocol::stats::Stats;
 use crate::protocol::testing::FIXED_DATE_SECS;
@@ -117,6 +120,91 @@ pub mod client {
     }
 }
 
+/// What the client allowed the server to send, from the input the server
+/// consumed: an upper bound, as the order of input and output within one
+/// call is not known (a WINDOW_UPDATE later in the same read counts already).
+#[derive(Debug, Default)]
+pub struct Credit {
+    seen: Vec<u8>,
+    parsed: usize,
+    broken: bool,
+    connection: i64,
+    initial: i64,
+    max_frame: u32,
+    streams: HashMap<u32, i64>,
+}
+
+impl Credit {
+    fn new() -> Credit {
+        Credit {
+            connection: 65_535,
+            initial: 65_535,
+            max_frame: frame::MIN_MAX_FRAME_SIZE,
+            parsed: PREFACE.len(),
+            ..Credit::default()
+        }
+    }
+
+    /// The server consumed `bytes`.
+    fn consumed(&mut self, bytes: &[u8]) {
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.extend_from_slice(bytes);
+        while !self.broken && seen.len() > self.parsed {
+            match frame::parse(&seen[self.parsed..], frame::MAX_MAX_FRAME_SIZE) {
+                Parsed::Frame(frame, len) => {
+                    self.parsed += len;
+                    self.allow(frame);
+                }
+                Parsed::StreamError(_, _, len) => self.parsed += len,
+                Parsed::Partial => break,
+                Parsed::ConnectionError(_) => self.broken = true,
+            }
+        }
+        self.seen = seen;
+    }
+
+    fn allow(&mut self, frame: Frame<'_>) {
+        match frame {
+            Frame::WindowUpdate {
+                stream: 0,
+                increment,
+            } => self.connection += i64::from(increment),
+            Frame::WindowUpdate { stream, increment } => {
+                *self.streams.entry(stream).or_insert(0) += i64::from(increment)
+            }
+            Frame::Settings { ack: false, params } => {
+                for (id, value) in frame::settings_params(params) {
+                    match id {
+                        setting::INITIAL_WINDOW_SIZE => {
+                            self.initial = self.initial.max(i64::from(value))
+                        }
+                        setting::MAX_FRAME_SIZE => self.max_frame = self.max_frame.max(value),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The server sent `len` bytes of DATA on `stream`.
+    fn spend(&mut self, stream: u32, len: usize) {
+        assert!(
+            len <= self.max_frame as usize,
+            "DATA of {len} over the frame size"
+        );
+        let len = len as i64;
+        self.connection -= len;
+        let window = self.streams.entry(stream).or_insert(0);
+        *window -= len;
+        assert!(self.connection >= 0, "DATA over the connection window");
+        assert!(
+            *window + self.initial >= 0,
+            "DATA over stream {stream}'s window"
+        );
+    }
+}
+
 /// One session and everything it borrows, owned by the test.
 pub struct Fixture {
     /// The core under test.
@@ -139,6 +227,8 @@ pub struct Fixture {
     pub last_stop: Option<Stop>,
     /// The bytes of the last call's output.
     pub last_raw: Vec<u8>,
+    /// What the client allowed the server to send.
+    pub credit: Credit,
     decoder: Decoder,
     partial_block: Option<(u32, bool, Vec<u8>)>,
 }
@@ -169,6 +259,7 @@ impl Fixture {
             pending: Vec::new(),
             last_stop: None,
             last_raw: Vec::new(),
+            credit: Credit::new(),
             decoder: Decoder::new(4096),
             partial_block: None,
         }
@@ -176,6 +267,15 @@ impl Fixture {
 
     /// Run `call` with the session and a context; return the output as frames.
     fn call(&mut self, call: impl FnOnce(&mut Session, &mut Cx<'_>)) -> Vec<Out> {
+        self.call_then(call, |_, ()| {})
+    }
+
+    /// As [`Fixture::call`], with `then` run before the output is read.
+    fn call_then<R>(
+        &mut self,
+        call: impl FnOnce(&mut Session, &mut Cx<'_>) -> R,
+        then: impl FnOnce(&mut Fixture, R),
+    ) -> Vec<Out> {
         let mut out = Vec::new();
         let mut cx = Cx {
             now: self.now,
@@ -186,7 +286,8 @@ impl Fixture {
             stats: &mut self.stats,
             out: &mut out,
         };
-        call(&mut self.session, &mut cx);
+        let result = call(&mut self.session, &mut cx);
+        then(self, result);
         let frames = self.read(&out);
         self.last_raw = out;
         frames
@@ -196,12 +297,17 @@ impl Fixture {
     pub fn input(&mut self, bytes: &[u8]) -> Vec<Out> {
         self.pending.extend_from_slice(bytes);
         let pending = std::mem::take(&mut self.pending);
-        let mut used = 0;
-        let mut stop = Stop::Done;
-        let out = self.call(|s, cx| (used, stop) = s.process(cx, &pending));
-        self.pending = pending[used..].to_vec();
-        self.last_stop = Some(stop);
-        out
+        let before = self.session.stage();
+        self.call_then(
+            |s, cx| s.process(cx, &pending),
+            |f, (used, stop)| {
+                if matches!(before, Stage::Preface | Stage::Open) {
+                    f.credit.consumed(&pending[..used]);
+                }
+                f.pending = pending[used..].to_vec();
+                f.last_stop = Some(stop);
+            },
+        )
     }
 
     /// The preface, empty SETTINGS and the ack of ours: the server's SETTINGS
@@ -276,7 +382,10 @@ impl Fixture {
                 end_stream,
                 data,
                 ..
-            } => Out::Data(stream, data.len(), end_stream),
+            } => {
+                self.credit.spend(stream, data.len());
+                Out::Data(stream, data.len(), end_stream)
+            }
             Frame::Headers {
                 stream,
                 end_stream,
@@ -308,5 +417,35 @@ impl Fixture {
             })
             .expect("the server's block decodes");
         Some(Out::Headers(stream, end_stream, status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credit_follows_window_updates_and_settings() {
+        let mut credit = Credit::new();
+        let mut bytes = client::preface();
+        bytes.extend(client::settings(&[(setting::INITIAL_WINDOW_SIZE, 100_000)]));
+        bytes.extend(client::window(0, 50_000));
+        credit.consumed(&bytes[..30]);
+        credit.consumed(&bytes[30..]);
+        credit.spend(1, 16_384);
+        for _ in 0..6 {
+            credit.spend(3, 16_384);
+        }
+        assert_eq!(credit.connection, 65_535 + 50_000 - 7 * 16_384);
+    }
+
+    #[test]
+    #[should_panic(expected = "over the connection window")]
+    fn credit_catches_data_over_the_window() {
+        let mut credit = Credit::new();
+        credit.consumed(&client::preface());
+        for stream in 0..5 {
+            credit.spend(2 * stream + 1, 16_384);
+        }
     }
 }
