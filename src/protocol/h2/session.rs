@@ -179,6 +179,7 @@ pub struct Session {
 #[derive(Debug, Clone, Copy, Default)]
 struct Since {
     header: Option<u64>,
+    /// The last request progress: a stream opened, or DATA on an open one.
     input: u64,
     idle: u64,
     window: u64,
@@ -297,9 +298,6 @@ impl Session {
                 }
             }
         };
-        if pos > 0 {
-            self.since.input = cx.now;
-        }
         let partial = stop == Stop::Partial || self.continuation.is_some();
         self.since.header = match (partial, self.since.header) {
             (true, None) => Some(cx.now),

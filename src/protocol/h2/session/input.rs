@@ -213,6 +213,7 @@ impl Session {
             self.streams.refuse(id);
             H2Error::Stream(id, code)
         })?;
+        self.since.input = cx.now;
         self.streams.open(Stream {
             id,
             state: State::Open,
@@ -267,6 +268,7 @@ impl Session {
             return Err(H2Error::Stream(id, ErrorCode::FLOW_CONTROL_ERROR));
         }
         stream.received += len as u64;
+        self.since.input = cx.now; // a body's progress: PINGs and the like do not count
         if stream.content_length.is_some_and(|l| stream.received > l) {
             return Err(H2Error::Stream(id, ErrorCode::PROTOCOL_ERROR));
         }

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | the preface, a partial frame, a header block's CONTINUATION | header | its first byte |
 //! | our SETTINGS' acknowledgement | `settings_timeout` | sending them |
-//! | a request body (a stream open for input) | body | the last input |
+//! | a request body (a stream open for input) | body | the last stream opened or DATA on one (not PINGs) |
 //! | a window for our DATA | write | the last DATA sent |
 //! | room in the socket | write | the last progress |
 //! | any stream, when none is active | keep-alive | the last stream's end |

@@ -254,3 +254,14 @@ fn limits_follow_http1s_head_and_body() {
         (100, 7, 100)
     );
 }
+
+#[test]
+fn pings_do_not_keep_a_stalled_body_alive() {
+    let mut f = ready();
+    f.input(&client::headers(1, &client::GET, false));
+    for _ in 0..3 {
+        f.advance(f.timeouts.body / 3);
+        f.input(&client::frame(6, 0, 0, b"12345678"));
+    }
+    assert_eq!(f.expire(), [Out::GoAway(1, ErrorCode::NO_ERROR)]);
+}
