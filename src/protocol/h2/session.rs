@@ -55,7 +55,7 @@ use super::frame::{self, Parsed};
 use super::hpack::Decoder;
 use super::stream::Streams;
 use crate::protocol::stats::Stats;
-use crate::protocol::{OUT_BATCH_LIMIT, Stop, Timeouts, Want};
+use crate::protocol::{ConnId, OUT_BATCH_LIMIT, Stop, Timeouts, Want};
 
 /// The connection preface a client sends first (§3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -105,6 +105,8 @@ impl Limits {
 
 /// Everything a session borrows for one call.
 pub struct Cx<'a> {
+    /// The connection's name, for logs.
+    pub id: ConnId,
     /// The driver's clock, in milliseconds.
     pub now: u64,
     /// A graceful shutdown is under way.
@@ -397,7 +399,7 @@ impl Session {
     /// A connection error (or a timeout): GOAWAY, then close (§5.4.1).
     fn fail(&mut self, cx: &mut Cx<'_>, code: ErrorCode) {
         if matches!(self.stage, Stage::Preface | Stage::Open) {
-            debug!("h2: connection error {code}");
+            debug!("{} h2: connection error {code}", cx.id);
             frame::write::goaway(cx.out, self.streams.last_id, code);
             self.goaway_sent = Some(self.streams.last_id);
             self.stage = Stage::Closing;

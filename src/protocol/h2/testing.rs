@@ -19,7 +19,7 @@ use super::session::{Cx, Limits, PREFACE, Session, Stage};
 use crate::protocol::response::Answer;
 use crate::protocol::stats::Stats;
 use crate::protocol::testing::FIXED_DATE_SECS;
-use crate::protocol::{Stop, Timeouts};
+use crate::protocol::{ConnId, Stop, Timeouts};
 
 /// A frame the server sent, as a test compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,6 +278,10 @@ impl Fixture {
     ) -> Vec<Out> {
         let mut out = Vec::new();
         let mut cx = Cx {
+            id: ConnId {
+                worker: None,
+                key: 0,
+            },
             now: self.now,
             draining: self.draining,
             answer: &self.answer,

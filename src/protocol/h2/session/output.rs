@@ -88,7 +88,7 @@ impl Session {
 
     /// A stream error (§5.4.2): RST_STREAM, and the stream is closed.
     pub(super) fn reset(&mut self, cx: &mut Cx<'_>, id: u32, code: ErrorCode) {
-        debug!("h2: stream {id} reset: {code}");
+        debug!("{} h2: stream {id} reset: {code}", cx.id);
         frame::write::rst_stream(cx.out, id, code);
         if let Lookup::Active(i) = self.streams.lookup(id) {
             self.streams.close(i, Closed::ResetByUs);

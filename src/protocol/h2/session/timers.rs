@@ -45,7 +45,10 @@ impl Session {
         if cx.now < self.deadline {
             return;
         }
-        debug!("h2: {:?} timed out in {:?}", self.timer, self.stage);
+        debug!(
+            "{} h2: {:?} timed out in {:?}",
+            cx.id, self.timer, self.stage
+        );
         match self.timer {
             Timer::None => {}
             Timer::Linger => self.stage = Stage::Closed,
