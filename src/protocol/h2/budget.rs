@@ -5,16 +5,19 @@
 //! peer can send without end (the 2019 HTTP/2 advisories: CVE-2019-9512 ping
 //! flood, -9515 settings flood, -9518 empty frames; and CVE-2023-44487, rapid
 //! reset: a stream opened and reset at once, so it never counts against
-//! `SETTINGS_MAX_CONCURRENT_STREAMS`). Past its budget within one window, the
-//! connection ends with GOAWAY `ENHANCE_YOUR_CALM`. The windows are fixed (they
-//! restart when one has passed), which is enough to bound the rate.
+//! `SETTINGS_MAX_CONCURRENT_STREAMS`; and CVE-2025-8671, MadeYouReset: the same
+//! with the server's own RST_STREAM, provoked by a malformed frame). Past its
+//! budget within one window, the connection ends with GOAWAY
+//! `ENHANCE_YOUR_CALM`. The windows are fixed (they restart when one has
+//! passed), which is enough to bound the rate.
 
 /// Events allowed per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budgets {
     /// Window length, in milliseconds.
     pub window: u64,
-    /// Streams the peer resets before their answer is complete.
+    /// Streams reset before their answer is complete: by the peer, or by us
+    /// for a reason the peer gave (a malformed request, a refused stream).
     pub resets: u32,
     /// SETTINGS and PING frames (each makes us send an acknowledgement).
     pub control: u32,
@@ -40,7 +43,7 @@ impl Budgets {
 /// What a budget counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cost {
-    /// A stream reset by the peer before its answer was complete.
+    /// A stream reset, by either side, before its answer was complete.
     Reset,
     /// SETTINGS or PING.
     Control,

@@ -17,6 +17,7 @@
 
 use log::debug;
 
+use super::super::budget::Cost;
 use super::super::error::ErrorCode;
 use super::super::frame;
 use super::super::stream::{Closed, Lookup, State};
@@ -93,6 +94,12 @@ impl Session {
         if let Lookup::Active(i) = self.streams.lookup(id) {
             self.streams.close(i, Closed::ResetByUs);
             self.stream_ended(cx);
+        }
+        // A reset the peer provokes (a malformed request, a window overflow, a
+        // refused stream) frees its slot as the peer's own does (MadeYouReset,
+        // CVE-2025-8671): it spends the same budget.
+        if !self.spent.spend(&cx.limits.budgets, Cost::Reset, cx.now) {
+            self.fail(cx, ErrorCode::ENHANCE_YOUR_CALM);
         }
     }
 

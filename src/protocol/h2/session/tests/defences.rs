@@ -99,3 +99,23 @@ fn an_oversized_frame_is_refused_from_its_header() {
     let header = &client::frame(kind::HEADERS, flag::END_HEADERS, 1, &[0; 16_385])[..9];
     assert!(goaway(&f.input(header), ErrorCode::FRAME_SIZE_ERROR));
 }
+
+#[test]
+fn resets_we_are_made_to_send_spend_the_same_budget() {
+    let mut f = ready();
+    let budget = f.limits.budgets.resets;
+    let mut fields = client::GET.to_vec();
+    fields.push(("te", "gzip")); // malformed: we reset each one
+    let mut bytes = Vec::new();
+    for i in 0..=budget {
+        bytes.extend(client::headers(2 * i + 1, &fields, true));
+    }
+    let out = f.input(&bytes);
+    assert_eq!(
+        out.len() as u32,
+        budget + 2,
+        "{} resets, then GOAWAY",
+        budget + 1
+    );
+    assert!(goaway(&out, ErrorCode::ENHANCE_YOUR_CALM));
+}
