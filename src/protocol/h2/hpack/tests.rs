@@ -333,3 +333,57 @@ fn the_response_block_reads_back_with_its_date_where_it_said() {
     );
     assert!(decoder.table().is_empty(), "the encoder never indexes");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"date".to_vec()),
+            Just(b":status".to_vec()),
+            Just(b"content-type".to_vec()),
+            prop::collection::vec(prop::sample::select(b"abcxyz-0123".to_vec()), 1..20),
+        ]
+    }
+
+    proptest! {
+        /// What the encoder writes, any decoder reads back, field for field.
+        #[test]
+        fn encoded_fields_decode_back(
+            fields in prop::collection::vec((name(), prop::collection::vec(any::<u8>(), 0..200)), 0..12),
+        ) {
+            let mut block = BlockWriter::new();
+            for (name, value) in &fields {
+                block.field(name, value);
+            }
+            let mut back = Vec::new();
+            Decoder::new(4096).decode(&block.bytes, usize::MAX, |n, v| back.push((n.to_vec(), v.to_vec()))).unwrap();
+            prop_assert_eq!(back, fields);
+        }
+
+        /// Any bytes: decoded or refused, never a panic, and the table within its size.
+        #[test]
+        fn any_block_is_decoded_or_refused(
+            blocks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..4),
+            limit in 0usize..300,
+        ) {
+            let mut decoder = Decoder::new(limit);
+            for block in &blocks {
+                let _ = decoder.decode(block, 1000, |_, _| {});
+                prop_assert!(decoder.table().size() <= decoder.table().max_size());
+                prop_assert!(decoder.table().max_size() <= limit);
+            }
+        }
+
+        /// Huffman: any bytes round-trip.
+        #[test]
+        fn huffman_round_trips(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
+            let mut code = Vec::new();
+            huffman::encode(&bytes, &mut code);
+            let mut back = Vec::new();
+            prop_assert_eq!(huffman::decode(&code, &mut back), Ok(()));
+            prop_assert_eq!(back, bytes);
+        }
+    }
+}
