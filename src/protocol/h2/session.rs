@@ -232,6 +232,12 @@ impl Session {
         self.streams.active.len()
     }
 
+    /// Bytes the session holds on the heap, roughly (its own size is
+    /// `size_of::<Session>()`): what a connection costs beyond its socket.
+    pub fn heap_bytes(&self) -> usize {
+        self.streams.heap_bytes() + self.block.capacity() + self.decoder.heap_bytes()
+    }
+
     /// When the current wait times out: call [`Session::expire`] at or after it.
     pub fn poll_at(&self) -> u64 {
         self.deadline

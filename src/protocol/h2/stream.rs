@@ -104,6 +104,11 @@ pub struct Streams {
 }
 
 impl Streams {
+    /// Bytes held on the heap, roughly.
+    pub fn heap_bytes(&self) -> usize {
+        self.active.capacity() * std::mem::size_of::<Stream>() + self.recent.capacity() * 8
+    }
+
     /// Where `id` stands.
     pub fn lookup(&self, id: u32) -> Lookup {
         if let Some(i) = self.active.iter().position(|s| s.id == id) {

@@ -56,6 +56,20 @@ impl Decoder {
         }
     }
 
+    /// Bytes held on the heap, roughly: the table and the scratch strings.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.heap_bytes() + self.name.capacity() + self.value.capacity()
+    }
+
+    /// Give back scratch space a long field made it allocate (the table is
+    /// state and stays).
+    pub fn shrink(&mut self) {
+        self.name.clear();
+        self.value.clear();
+        self.name.shrink_to(0);
+        self.value.shrink_to(0);
+    }
+
     /// The dynamic table, for tests and metrics.
     pub fn table(&self) -> &DynamicTable {
         &self.table

@@ -109,6 +109,17 @@ impl DynamicTable {
         self.max_size
     }
 
+    /// Bytes held on the heap (entries and their slots), roughly.
+    pub fn heap_bytes(&self) -> usize {
+        let slots = self.entries.capacity() * std::mem::size_of::<Entry>();
+        slots
+            + self
+                .entries
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -103,9 +103,17 @@ impl Session {
         }
     }
 
+    /// The last active stream ended: the connection is idle, and gives back
+    /// what a burst of streams or a large header block made it allocate (an
+    /// idle connection should cost little; the next burst allocates again).
     fn stream_ended(&mut self, cx: &Cx<'_>) {
         if self.streams.active.is_empty() {
             self.since.idle = cx.now;
+            self.streams.active.shrink_to(0);
+            self.decoder.shrink();
+            if self.continuation.is_none() {
+                self.block.shrink_to(0);
+            }
         }
     }
 
