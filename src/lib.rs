@@ -52,6 +52,7 @@
 //! | what happens to input and answers | [`protocol::conn`] |
 //! | framing: `Partial` is not an error, smuggling defences | [`protocol::framing`], [`protocol::chunked`] |
 //! | pre-rendered answers, the `Date` patch | [`protocol::response`] |
+//! | HTTP/2, a second core not yet driven by the reactor: frames, HPACK, stream states, flow control, flood budgets | [`protocol::h2`] |
 //! | signals, the fd limit, the connection budget | [`process`] |
 //! | several reactors in one process: listening, splitting the cap, totals | [`process::Workers`] |
 //! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |

@@ -1,5 +1,8 @@
 //! The HTTP/1.1 protocol core: bytes and "now" in, answers and "what I wait for,
 //! until when" out. Nothing here touches a socket, reads a clock or knows of mio.
+//!
+//! [`h2`] is the HTTP/2 core beside it, built the same way; the reactor does
+//! not drive it yet.
 
 pub mod batch;
 pub mod chunked;
@@ -7,6 +10,7 @@ pub mod common;
 pub mod conn;
 pub mod faults;
 pub mod framing;
+pub mod h2;
 #[cfg(test)]
 mod held_tests;
 pub mod pattern;

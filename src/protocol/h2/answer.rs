@@ -1,0 +1,169 @@
+//! The fixed answer as HTTP/2 sends it: one field block, encoded once at start,
+//! and the body, shared by every stream of every connection.
+//!
+//! The same status, fields and body as HTTP/1.1's [`Answer`] (see
+//! [`crate::protocol::response`]), with the changes HTTP/2 asks for: field names
+//! in lowercase (RFC 9113 §8.2.1), no connection-specific fields (§8.2.2), and no
+//! `Connection` variants (persistence is the connection's, not the answer's).
+//! The block is HPACK literals without indexing ([`BlockWriter`]), so the `date`
+//! value sits at a known offset and [`H2Answer::refresh_date`] patches it in
+//! place, once a second, exactly as HTTP/1.1's `Date` is patched.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use log::warn;
+
+use super::hpack::BlockWriter;
+use crate::protocol::response::{Answer, check_header};
+use crate::protocol::status::{Content, Status};
+
+/// Length of an IMF-fixdate.
+const DATE_LEN: usize = 29;
+
+/// Fields HTTP/2 forbids in any message (RFC 9113 §8.2.2), beyond those
+/// [`check_header`] already keeps out of every answer.
+const CONNECTION_SPECIFIC: [&str; 4] = ["keep-alive", "proxy-connection", "upgrade", "te"];
+
+/// The HTTP/2 answer: its field block and body.
+#[derive(Debug, Clone)]
+pub struct H2Answer {
+    block: Vec<u8>,
+    date_at: usize,
+    body: Vec<u8>,
+    status: Status,
+    date_second: u64,
+}
+
+impl H2Answer {
+    /// Encode `answer`, dated `now` (the caller reads the clock).
+    pub fn new(answer: &Answer<'_>, now: SystemTime) -> H2Answer {
+        let content = answer.status.content();
+        let mut block = BlockWriter::new();
+        block.status(answer.status.code());
+        block.field(b"server", b"hello-reactor");
+        let date_at = block.field(b"date", &[b' '; DATE_LEN]);
+        if content == Content::Body {
+            block.field(b"content-type", answer.content_type.as_bytes());
+        }
+        for (name, value) in answer.headers {
+            let lower = name.to_ascii_lowercase();
+            match check_header(name, value) {
+                Ok(()) if CONNECTION_SPECIFIC.contains(&lower.as_str()) => {
+                    warn!("header left out of the HTTP/2 answer: {name} is connection-specific")
+                }
+                Ok(()) => drop(block.field(lower.as_bytes(), value.as_bytes())),
+                Err(e) => warn!("header left out of the answer: {e}"),
+            }
+        }
+        let body = match content {
+            Content::None => Vec::new(),
+            Content::Empty => {
+                block.field(b"content-length", b"0");
+                Vec::new()
+            }
+            Content::Body => {
+                block.field(b"content-length", answer.body.len().to_string().as_bytes());
+                answer.body.to_vec()
+            }
+        };
+        let mut h2 = H2Answer {
+            block: block.bytes,
+            date_at,
+            body,
+            status: answer.status,
+            date_second: 0,
+        };
+        h2.refresh_date(now);
+        h2
+    }
+
+    /// Re-render `date` if `now` is in a later second. Returns whether it changed.
+    pub fn refresh_date(&mut self, now: SystemTime) -> bool {
+        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if second == self.date_second {
+            return false;
+        }
+        self.date_second = second;
+        let text = httpdate::fmt_http_date(now);
+        if text.len() != DATE_LEN {
+            return false;
+        }
+        self.block[self.date_at..self.date_at + DATE_LEN].copy_from_slice(text.as_bytes());
+        true
+    }
+
+    /// The field block of every answer.
+    pub fn block(&self) -> &[u8] {
+        &self.block
+    }
+
+    /// The body (empty for 204, 205, 304).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The status, for the counters.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hpack::Decoder;
+    use super::*;
+
+    fn fields(answer: &H2Answer) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        Decoder::new(4096)
+            .decode(answer.block(), usize::MAX, |n, v| {
+                out.push((
+                    String::from_utf8_lossy(n).into(),
+                    String::from_utf8_lossy(v).into(),
+                ))
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_default_answer_and_its_date_patch() {
+        let at = UNIX_EPOCH + std::time::Duration::from_secs(1_796_083_200);
+        let mut answer = H2Answer::new(&Answer::DEFAULT, at);
+        let expect = |date: &str| {
+            vec![
+                (":status".to_string(), "200".to_string()),
+                ("server".into(), "hello-reactor".into()),
+                ("date".into(), date.into()),
+                ("content-type".into(), "text/plain; charset=utf-8".into()),
+                ("content-length".into(), "13".into()),
+            ]
+        };
+        assert_eq!(fields(&answer), expect("Tue, 01 Dec 2026 00:00:00 GMT"));
+        assert!(!answer.refresh_date(at));
+        assert!(answer.refresh_date(at + std::time::Duration::from_secs(61)));
+        assert_eq!(fields(&answer), expect("Tue, 01 Dec 2026 00:01:01 GMT"));
+        assert_eq!(answer.body(), b"Hello, World!");
+    }
+
+    #[test]
+    fn names_are_lowercased_and_connection_fields_left_out() {
+        let headers = [
+            ("X-From-The-Command-Line".to_string(), "1".to_string()),
+            ("Keep-Alive".into(), "timeout=5".into()),
+            ("Upgrade".into(), "h2c".into()),
+        ];
+        let answer = Answer {
+            status: Status::new(204).unwrap(),
+            headers: &headers,
+            ..Answer::DEFAULT
+        };
+        let answer = H2Answer::new(&answer, UNIX_EPOCH);
+        let names: Vec<String> = fields(&answer).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [":status", "server", "date", "x-from-the-command-line"]
+        );
+        assert!(answer.body().is_empty());
+    }
+}
