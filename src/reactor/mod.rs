@@ -74,6 +74,7 @@ pub mod metrics;
 mod scrape;
 pub mod stream;
 mod ticker;
+pub mod tls;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;
