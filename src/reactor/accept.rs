@@ -149,7 +149,7 @@ impl Server {
         let id = self.data.id(key);
         let stream = match &self.accept.tls {
             None => stream,
-            Some(tls) => match TlsStream::new(stream, tls) {
+            Some(tls) => match TlsStream::new(stream, tls, self.handshake_deadline()) {
                 Ok(tls) => Stream::Tls(Box::new(tls)),
                 Err(e) => {
                     warn!("{id}: cannot start TLS: {e}");
@@ -199,6 +199,11 @@ impl Server {
         after_call(&self.poll, &mut self.deferred, &mut conn, Token(key), next);
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
+    }
+
+    /// A handshake starting now must end within the header timeout.
+    fn handshake_deadline(&self) -> u64 {
+        self.data.now + self.data.common.timeouts.header
     }
 
     /// At the cap with the listener readable (an edge, or accepting left off with

@@ -216,8 +216,26 @@ impl Connection {
         self.drive(cx)
     }
 
-    /// The core's deadline has passed: it closes, or answers `408` first.
+    /// When to call [`Connection::expire`]: the core's deadline, or a TLS
+    /// handshake's if that comes first (the core does not see the handshake).
+    pub fn poll_at(&self) -> u64 {
+        let at = self.http.poll_at();
+        self.stream
+            .handshake_deadline()
+            .map_or(at, |tls| at.min(tls))
+    }
+
+    /// The core's deadline has passed: it closes, or answers `408` first. A TLS
+    /// handshake past the header timeout just closes.
     pub fn expire(&mut self, cx: &mut Context<'_>) -> Next {
+        if self
+            .stream
+            .handshake_deadline()
+            .is_some_and(|at| at <= cx.shared.now)
+        {
+            self.note_close(CloseReason::HeaderTimeout);
+            return Next::Close;
+        }
         let reason = match self.http.phase() {
             Phase::Idle => Some(CloseReason::IdleTimeout),
             Phase::Head => Some(CloseReason::HeaderTimeout),

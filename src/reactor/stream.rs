@@ -101,6 +101,15 @@ impl Stream {
         }
     }
 
+    /// While a TLS handshake is under way: when it must be done (loop ms).
+    #[inline]
+    pub fn handshake_deadline(&self) -> Option<u64> {
+        match self {
+            Stream::Tls(s) => s.handshake_deadline(),
+            _ => None,
+        }
+    }
+
     /// The TLS layer, if this is a TLS connection (for its ALPN protocol, say).
     pub fn tls(&self) -> Option<&TlsStream> {
         match self {

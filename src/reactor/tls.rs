@@ -78,11 +78,14 @@ pub struct TlsStream {
     counted: bool,
     /// No byte has been read yet: the first one tells TLS from plain HTTP.
     fresh: bool,
+    /// The handshake must be done by then (loop ms: accepted + header timeout).
+    deadline: u64,
 }
 
 impl TlsStream {
-    /// Start the server side of a handshake on `sock`, with the current certificate.
-    pub fn new(sock: Stream, tls: &Arc<Tls>) -> io::Result<TlsStream> {
+    /// Start the server side of a handshake on `sock`, with the current
+    /// certificate, to be done by `deadline` (the loop's milliseconds).
+    pub fn new(sock: Stream, tls: &Arc<Tls>, deadline: u64) -> io::Result<TlsStream> {
         let conn = ServerConnection::new(tls.current()).map_err(io::Error::other)?;
         Ok(TlsStream {
             sock,
@@ -90,6 +93,7 @@ impl TlsStream {
             tls: Arc::clone(tls),
             counted: false,
             fresh: true,
+            deadline,
         })
     }
 
@@ -112,6 +116,12 @@ impl TlsStream {
     /// The handshake is done: application data flows.
     pub fn is_established(&self) -> bool {
         !self.conn.is_handshaking()
+    }
+
+    /// While the handshake is under way, when it must be done: the core sees no
+    /// byte before it ends, so its own deadline would be the keep-alive timeout.
+    pub fn handshake_deadline(&self) -> Option<u64> {
+        self.conn.is_handshaking().then_some(self.deadline)
     }
 
     /// Ciphertext waits for room in the socket.
@@ -144,7 +154,14 @@ impl TlsStream {
                 break;
             }
             reads += 1;
-            drained = self.read_records()?;
+            drained = match self.read_records()? {
+                // A short read with nothing decrypted: read once more, as a FIN
+                // that came with the data may be waiting and its edge is spent
+                // (the driver's rule 1: read on until `Ok(0)`).
+                Socket::Short if filled == 0 => false,
+                Socket::Short | Socket::Drained => true,
+                Socket::More => false,
+            };
         }
         if filled == 0 {
             return Err(io::ErrorKind::WouldBlock.into()); // drained, nothing decrypted
@@ -152,9 +169,8 @@ impl TlsStream {
         Ok(filled)
     }
 
-    /// One `read_tls` from the socket, then process what came. `Ok(true)`: the
-    /// socket is drained for now (a short read, `WouldBlock` or EOF).
-    fn read_records(&mut self) -> io::Result<bool> {
+    /// One `read_tls` from the socket, then process what came.
+    fn read_records(&mut self) -> io::Result<Socket> {
         let mut source = SocketReader {
             sock: &mut self.sock,
             short: false,
@@ -168,15 +184,16 @@ impl TlsStream {
                 return Err(self.refuse_plain_http());
             }
         }
-        let drained = match result {
-            Ok(0) => true,
-            Ok(_) => short,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
+        let state = match result {
+            Ok(0) => Socket::Drained, // EOF
+            Ok(_) if short => Socket::Short,
+            Ok(_) => Socket::More,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Socket::Drained,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Socket::More,
             Err(e) => return Err(e),
         };
         self.process()?;
-        Ok(drained)
+        Ok(state)
     }
 
     /// Process the records read, once; send what the handshake answers.
@@ -286,6 +303,16 @@ impl Drop for TlsStream {
             );
         }
     }
+}
+
+/// What a read from the socket says about what is left in it.
+enum Socket {
+    /// The read filled rustls's buffer: more may wait.
+    More,
+    /// A short read: drained at that instant, but a FIN may follow.
+    Short,
+    /// `WouldBlock` or EOF.
+    Drained,
 }
 
 /// The socket as rustls reads it: notes a short read (the socket is drained) and
