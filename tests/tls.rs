@@ -8,6 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use common::tls::{ClientExt, Pki, client};
@@ -112,13 +113,65 @@ fn requests_in_one_record_and_one_request_in_many_records_are_answered() {
     tls.read_responses(1, HELLO);
 }
 
-/// A client socket with a 4 KiB receive buffer, so that the server's answers do
-/// not all fit in the kernel's buffers; handshake done.
-fn small_window_client(pki: &Pki, addr: SocketAddr) -> common::tls::Client {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    sock.set_recv_buffer_size(4096).unwrap();
-    sock.connect(&addr.into()).unwrap();
-    let sock: std::net::TcpStream = sock.into();
+/// rustls#3217 (plaintext lost around a second `process_new_packets`): the
+/// client's Finished and its first request in one TCP segment, and a request and
+/// `close_notify` in one: each record is processed once, and its plaintext is
+/// taken before anything else.
+#[test]
+fn a_request_that_shares_a_segment_with_finished_or_close_notify_is_answered() {
+    let Some(pki) = setup("segments") else { return };
+    let (serving, _) = serve(&pki, &[], None);
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(pki.client_config(false), name).unwrap();
+    let mut sock = connect(serving.addr);
+    conn.write_tls(&mut sock).unwrap(); // ClientHello
+    for _ in 0..100 {
+        if !conn.is_handshaking() {
+            break;
+        }
+        conn.read_tls(&mut sock).unwrap();
+        conn.process_new_packets().unwrap();
+    }
+    conn.writer().write_all(GET).unwrap(); // queued behind the Finished
+    let mut segment = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut segment).unwrap();
+    }
+    sock.write_all(&segment).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.read_responses(1, HELLO);
+    // A last request and close_notify together: answered, then closed.
+    tls.conn
+        .writer()
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    tls.conn.send_close_notify();
+    let mut segment = Vec::new();
+    while tls.conn.wants_write() {
+        tls.conn.write_tls(&mut segment).unwrap();
+    }
+    tls.sock.write_all(&segment).unwrap();
+    tls.read_responses(1, HELLO);
+}
+
+/// A TLS server on a Unix socket (`--bind unix:PATH`, which TLS serves too)
+/// and a client connected to it, handshake done. A Unix socket's buffers do not
+/// grow as loopback TCP's do (to megabytes), so a few answers fill them.
+fn unix_pair(pki: &Pki, extra: &[&str]) -> (common::Daemon, UnixClient) {
+    let path = pki.dir.join("hello.sock");
+    let mut command = common::binary();
+    command
+        .args(pki.server_args())
+        .arg("--bind")
+        .arg(format!("unix:{}", path.display()))
+        .args(extra);
+    let mut daemon = common::Daemon::start(command);
+    let line = daemon.line();
+    assert_eq!(
+        line,
+        format!("Serving HTTPS on unix:{} ...", path.display())
+    );
+    let sock = UnixStream::connect(&path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
@@ -127,27 +180,59 @@ fn small_window_client(pki: &Pki, addr: SocketAddr) -> common::tls::Client {
     while tls.conn.is_handshaking() {
         tls.conn.complete_io(&mut tls.sock).unwrap();
     }
-    tls
+    (daemon, tls)
+}
+
+type UnixClient = rustls::StreamOwned<rustls::ClientConnection, UnixStream>;
+
+/// Requests for a 60 kB answer, one at a time, nothing read, until one answer
+/// does not fit in the socket's buffers (the bytes queued for the client stop
+/// growing by a whole answer). That last answer was taken whole by one TLS write
+/// (it is under rustls's 64 KiB limit) and waits there as records, with the
+/// driver's own spill empty: only `Stream::pending_output` says output waits.
+/// Returns how many requests were sent.
+fn fill_then_block(tls: &mut UnixClient) -> usize {
+    let mut queued = 0;
+    for sent in 1..=64 {
+        tls.write_all(GET).unwrap();
+        tls.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let now = rustix::io::ioctl_fionread(&tls.sock).unwrap() as usize;
+        if now < queued + 60_000 {
+            return sent;
+        }
+        queued = now;
+    }
+    panic!("64 answers of 60 kB fit in a Unix socket's buffers");
 }
 
 /// rustls#359: a write that hit `WouldBlock` must be flushed when the socket
-/// drains. A response larger than the socket buffers, to a client that pauses
+/// drains. Answers larger than the socket buffers, to a client that pauses
 /// before reading: the rest waits as records in rustls, and only a writable edge
 /// (asked for because TLS output is pending) gets it out.
 #[test]
 fn a_large_response_to_a_slow_reader_arrives_whole() {
     let Some(pki) = setup("slow") else { return };
     let body_file = pki.dir.join("body");
-    let mut body = vec![b'x'; 1 << 20];
+    let mut body = vec![b'x'; 60_000];
     body.extend_from_slice(b"the end\n");
     std::fs::write(&body_file, &body).unwrap();
     let body_arg = body_file.display().to_string();
-    let (serving, _) = serve(&pki, &["--body-file", &body_arg], None);
-    let mut tls = small_window_client(&pki, serving.addr);
-    tls.send(GET);
-    std::thread::sleep(Duration::from_millis(300)); // the send buffer fills
-    let all = tls.read_responses(1, b"the end\n");
-    assert!(all.len() > body.len(), "{} bytes", all.len());
+    let (_daemon, mut tls) = unix_pair(&pki, &["--body-file", &body_arg]);
+    let sent = fill_then_block(&mut tls);
+    let mut all = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut chunk = vec![0u8; 64 * 1024];
+    while count(&all, b"the end\n") < sent {
+        assert!(
+            Instant::now() < deadline,
+            "{} answers",
+            count(&all, b"the end\n")
+        );
+        let n = tls.read(&mut chunk).expect("the rest of the answers");
+        assert!(n > 0, "closed after {} answers", count(&all, b"the end\n"));
+        all.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// A client that stops reading mid-response: backpressure goes through the TLS
@@ -159,30 +244,20 @@ fn a_client_that_stops_reading_meets_the_write_timeout() {
     let body_file = pki.dir.join("body");
     std::fs::write(&body_file, vec![b'y'; 60_000]).unwrap();
     let body_arg = body_file.display().to_string();
-    let (serving, metrics) = serve(
-        &pki,
-        &[
-            "--body-file",
-            &body_arg,
-            "--write-timeout",
-            "1",
-            "--keep-alive-timeout",
-            "60",
-        ],
-        None,
-    );
-    let mut tls = small_window_client(&pki, serving.addr);
-    // Many requests, never read: 12 MB of answers, three times what the kernel
-    // buffers on loopback can hold.
-    tls.send(&GET.repeat(200));
-    let closed = eventually(Duration::from_secs(5), || {
-        metric(
-            metrics,
-            "hello_reactor_connections_closed_total{reason=\"write_timeout\"}",
-        ) == 1
-    });
+    let args = [
+        "--body-file",
+        &body_arg,
+        "--write-timeout",
+        "1",
+        "--keep-alive-timeout",
+        "60",
+    ];
+    let (daemon, mut tls) = unix_pair(&pki, &args);
+    fill_then_block(&mut tls); // and never read
+    let fds = || common::open_fds(daemon.child.id());
+    let with_client = fds();
+    let closed = eventually(Duration::from_secs(5), || fds() < with_client);
     assert!(closed, "not closed by the write timeout");
-    drop(serving);
 }
 
 /// rustls#285 (and the mio example's CVE-2019-15541): a close must end the
