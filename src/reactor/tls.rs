@@ -80,6 +80,8 @@ pub struct TlsStream {
     fresh: bool,
     /// The handshake must be done by then (loop ms: accepted + header timeout).
     deadline: u64,
+    /// `close_notify` has been queued.
+    notified: bool,
 }
 
 impl TlsStream {
@@ -94,6 +96,7 @@ impl TlsStream {
             counted: false,
             fresh: true,
             deadline,
+            notified: false,
         })
     }
 
@@ -284,17 +287,28 @@ impl TlsStream {
 
     /// Shut down one or both directions; the write side says `close_notify` first.
     pub fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
-        if how != Shutdown::Read && !self.conn.is_handshaking() {
+        if how != Shutdown::Read {
+            self.close_notify();
+        }
+        self.sock.shutdown(how)
+    }
+
+    /// Tell the client that no more data follows (once), if the socket takes it:
+    /// a client that sees a FIN without it may report a truncation attack.
+    fn close_notify(&mut self) {
+        if !self.notified && !self.conn.is_handshaking() {
+            self.notified = true;
             self.conn.send_close_notify();
             let _ = self.flush();
         }
-        self.sock.shutdown(how)
     }
 }
 
 impl Drop for TlsStream {
-    /// A connection closed before its handshake ended (EOF, reset, timeout).
+    /// A close ends with `close_notify`; a connection closed before its handshake
+    /// ended (EOF, reset, timeout) is counted as incomplete.
     fn drop(&mut self) {
+        self.close_notify();
         if !self.counted {
             self.tls.stats.count(Outcome::Incomplete);
             debug!(
