@@ -4,6 +4,8 @@
 //!
 //! Certificates are made by `openssl` for each test (`common::tls::Pki`).
 
+#![cfg(target_os = "linux")] // /proc, FIONREAD through rustix (a Linux-only dependency)
+
 mod common;
 
 use std::io::{Read, Write};
