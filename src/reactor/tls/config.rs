@@ -101,6 +101,9 @@ impl TlsFiles {
             bad("--tls-key", &self.key, why)
         })?;
         config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+        // The server's order (rustls's: AEADs, forward secrecy, strongest first),
+        // not whatever a client prefers.
+        config.ignore_client_order = true;
         config.ticketer = ticketer().map_err(|e| format!("TLS session tickets: {e}"))?;
         Ok(Arc::new(config))
     }
