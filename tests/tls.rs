@@ -519,3 +519,42 @@ fn bad_tls_flags_exit_2_naming_the_flag_and_the_file() {
         );
     }
 }
+
+/// The TLS passthrough example in deploy/haproxy.cfg, uncommented, is a valid
+/// HAProxy configuration (with the rest of the file).
+#[test]
+fn the_haproxy_passthrough_example_is_valid() {
+    if !tool_available("haproxy") {
+        return;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (before, rest) = text.split_once("# BEGIN tls-passthrough\n").unwrap();
+    let (block, _) = rest.split_once("# END tls-passthrough").unwrap();
+    let uncommented: String = block
+        .lines()
+        .map(|l| l.strip_prefix('#').unwrap_or(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // The stats socket's directory may not exist here: it is not what is tested.
+    let config = format!("{before}{uncommented}").replace(
+        "stats socket /run/haproxy/admin.sock",
+        "stats socket /tmp/hello-reactor-haproxy-check.sock",
+    );
+    let file = common::temp_path("haproxy-tls.cfg");
+    std::fs::write(&file, config).unwrap();
+    let out = run_bounded(
+        std::process::Command::new("haproxy")
+            .arg("-c")
+            .arg("-f")
+            .arg(&file),
+        Duration::from_secs(30),
+    );
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
