@@ -178,3 +178,37 @@ impl Tls {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path) -> TlsFiles {
+        TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+            client_ca: None,
+        }
+    }
+
+    #[test]
+    fn a_bad_file_is_one_line_naming_the_flag_and_the_file() {
+        let dir =
+            std::env::temp_dir().join(format!("hello-reactor-tls-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = files(&dir);
+        let missing = files.load().unwrap_err();
+        assert!(
+            missing.starts_with("--tls-cert ") && missing.contains("cert.pem: cannot read"),
+            "{missing}"
+        );
+        std::fs::write(&files.cert, "not PEM\n").unwrap();
+        let garbage = files.load().unwrap_err();
+        assert!(
+            garbage.starts_with("--tls-cert ") && garbage.contains("no PEM certificate"),
+            "{garbage}"
+        );
+        assert!(!garbage.contains('\n'), "{garbage}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

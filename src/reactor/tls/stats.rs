@@ -121,3 +121,30 @@ impl TlsStats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_is_rendered_with_its_label() {
+        let stats = TlsStats::default();
+        stats.count(Outcome::Ok);
+        stats.count(Outcome::Ok);
+        stats.count(Outcome::PlainHttp);
+        stats.count_version(rustls::ProtocolVersion::TLSv1_3);
+        let mut text = String::new();
+        stats.render(&mut text);
+        assert!(
+            text.contains("hello_reactor_tls_handshakes_total{result=\"ok\"} 2\n"),
+            "{text}"
+        );
+        assert!(text.contains("{result=\"plain_http\"} 1\n"), "{text}");
+        assert!(text.contains("{result=\"incomplete\"} 0\n"), "{text}");
+        assert!(
+            text.contains("hello_reactor_tls_versions_total{version=\"TLSv1.3\"} 1\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("# TYPE").count(), 2);
+    }
+}
