@@ -149,7 +149,7 @@ impl Server {
         let id = self.data.id(key);
         let stream = match &self.accept.tls {
             None => stream,
-            Some(tls) => match TlsStream::new(stream, tls, self.handshake_deadline()) {
+            Some(tls) => match TlsStream::new(stream, tls, self.handshake_deadline(), id) {
                 Ok(tls) => Stream::Tls(Box::new(tls)),
                 Err(e) => {
                     warn!("{id}: cannot start TLS: {e}");

@@ -44,13 +44,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 
 use log::{debug, trace};
 use rustls::ServerConnection;
 
 use super::stream::Stream;
+use crate::protocol::ConnId;
 
 mod config;
 mod stats;
@@ -82,12 +82,14 @@ pub struct TlsStream {
     deadline: u64,
     /// `close_notify` has been queued.
     notified: bool,
+    /// Its name in logs (`conn 7`).
+    id: ConnId,
 }
 
 impl TlsStream {
-    /// Start the server side of a handshake on `sock`, with the current
-    /// certificate, to be done by `deadline` (the loop's milliseconds).
-    pub fn new(sock: Stream, tls: &Arc<Tls>, deadline: u64) -> io::Result<TlsStream> {
+    /// Start the server side of a handshake on `sock` (connection `id`), with the
+    /// current certificate, to be done by `deadline` (the loop's milliseconds).
+    pub fn new(sock: Stream, tls: &Arc<Tls>, deadline: u64, id: ConnId) -> io::Result<TlsStream> {
         let conn = ServerConnection::new(tls.current()).map_err(io::Error::other)?;
         Ok(TlsStream {
             sock,
@@ -97,6 +99,7 @@ impl TlsStream {
             fresh: true,
             deadline,
             notified: false,
+            id,
         })
     }
 
@@ -227,13 +230,20 @@ impl TlsStream {
         if let Some(version) = self.conn.protocol_version() {
             self.tls.stats.count_version(version);
         }
+        let none = || "none".to_string();
         trace!(
-            "fd {}: TLS handshake done: {:?}, {:?}, ALPN {}, {:?}",
-            self.sock.as_fd().as_raw_fd(),
-            self.conn.protocol_version(),
-            self.conn.negotiated_cipher_suite().map(|s| s.suite()),
-            self.alpn().map_or("none".into(), String::from_utf8_lossy),
-            self.conn.handshake_kind(),
+            "{}: TLS handshake done: {}, {}, ALPN {}, {}",
+            self.id,
+            self.conn
+                .protocol_version()
+                .map_or_else(none, |v| format!("{v:?}")),
+            (self.conn.negotiated_cipher_suite()).map_or_else(none, |s| format!("{:?}", s.suite())),
+            self.alpn()
+                .map_or_else(none, |p| String::from_utf8_lossy(p).into_owned()),
+            match self.conn.handshake_kind() {
+                Some(rustls::HandshakeKind::Resumed) => "resumed",
+                _ => "full",
+            },
         );
     }
 
@@ -311,10 +321,7 @@ impl Drop for TlsStream {
         self.close_notify();
         if !self.counted {
             self.tls.stats.count(Outcome::Incomplete);
-            debug!(
-                "fd {}: closed before the TLS handshake finished",
-                self.sock.as_fd().as_raw_fd()
-            );
+            debug!("{}: closed before the TLS handshake finished", self.id);
         }
     }
 }
