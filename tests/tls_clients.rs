@@ -257,3 +257,50 @@ fn https_with_two_workers() {
     let (status, stderr) = serving.terminate();
     assert!(status.success(), "{stderr}");
 }
+
+/// Socket activation: systemd-socket-activate owns the port and starts the server
+/// at the first connection, which the server then serves over TLS.
+#[test]
+fn https_on_a_socket_passed_by_the_service_manager() {
+    let Some(pki) = setup("activation", &["curl", "systemd-socket-activate"]) else {
+        return;
+    };
+    let port = common::free_port();
+    let mut command = Command::new("systemd-socket-activate");
+    command
+        .args(["-l", &format!("127.0.0.1:{port}")])
+        .arg(env!("CARGO_BIN_EXE_hello-reactor"))
+        .args(["--bind", "127.0.0.1:1"]) // ignored: the passed socket is served
+        .args(pki.server_args());
+    let mut server = common::Daemon::start(command);
+    let url = format!("https://localhost:{port}/");
+    let resolve = format!("localhost:{port}:127.0.0.1");
+    let ca = pki.path("ca.pem");
+    // curl retries a refused connect until the tool listens.
+    let out = run_bounded(
+        Command::new("curl").args([
+            "-s",
+            "--retry",
+            "20",
+            "--retry-connrefused",
+            "--retry-delay",
+            "0",
+            "--max-time",
+            "20",
+            "--resolve",
+            &resolve,
+            "--cacert",
+            &ca,
+            &url,
+        ]),
+        LIMIT,
+    );
+    assert_eq!(text(&out.stdout), "Hello, World!", "{}", text(&out.stderr));
+    assert_eq!(
+        server.line(),
+        format!("Serving HTTPS on 127.0.0.1:{port} ...")
+    );
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("passed by the service manager"), "{log}");
+}
