@@ -326,9 +326,10 @@ impl Connection {
 
     /// After a read of `n` bytes into a buffer of `capacity`: may more input wait?
     /// A short read drained the socket (rule 1), unless a FIN is known to be pending:
-    /// its edge was already reported, so only reading on to `Ok(0)` will see it.
+    /// its edge was already reported, so only reading on to `Ok(0)` will see it; or
+    /// the stream says input waits (TLS: plaintext is shorter than its records).
     fn more_input_after_read(&self, n: usize, capacity: usize) -> bool {
-        n == capacity || self.read_closed
+        n == capacity || self.read_closed || self.stream.input_waits()
     }
 
     fn has_deferred_input(&self) -> bool {

@@ -101,6 +101,16 @@ impl Stream {
         }
     }
 
+    /// TLS: the last read returned less than a full buffer with input still in
+    /// the socket (plaintext is shorter than its records), so read again.
+    #[inline]
+    pub fn input_waits(&self) -> bool {
+        match self {
+            Stream::Tls(s) => s.input_waits(),
+            _ => false,
+        }
+    }
+
     /// While a TLS handshake is under way: when it must be done (loop ms).
     #[inline]
     pub fn handshake_deadline(&self) -> Option<u64> {

@@ -4,39 +4,42 @@
 //! ```text
 //!   driver (driver.rs)     read(buf) -> plaintext     write(plaintext) -> n
 //!      |                          ^                          |
-//!   TlsStream (here)       rustls::ServerConnection: records in, records out
+//!   TlsStream (here)       rustls: records in, records out (tls/records.rs)
 //!      |                          ^                          v
-//!   Stream::Tcp / Unix     recv(2)                    send(2) / sendmsg(2)
+//!   Stream::Tcp / Unix     recv(2) into buf           send(2) from `out`
 //! ```
 //!
-//! rustls's `ServerConnection` does no I/O itself: it takes ciphertext, gives back
-//! plaintext, and queues ciphertext to send. So the protocol core stays what it
-//! was (bytes in, answers out, no TLS), and plain connections pay nothing: the
-//! TLS state is one boxed variant of [`Stream`], and their `read` and `write` are
-//! the system calls they always were.
+//! rustls's `UnbufferedServerConnection` does no I/O and owns no I/O buffer: it is
+//! shown the records received and answers with plaintext, records to send, or "more
+//! input". So the protocol core stays what it was (bytes in, answers out, no TLS),
+//! and plain connections pay nothing: the TLS state is one boxed variant of
+//! [`Stream`], and their `read` and `write` are the system calls they always were.
+//! Records are read into the loop's shared buffer, and an idle TLS connection keeps
+//! no buffer at all (rustls's buffered `ServerConnection` keeps 4 KiB each).
 //!
 //! The seam keeps the driver's rules true over TLS; each rule answers a known trap
 //! of TLS in an edge-triggered loop (`tests/tls.rs` has a test for each):
-//! 1. **A short read still means "the socket is drained".** The driver stops
-//!    reading after a short read (edge-triggered: the edge is spent). So `read`
-//!    returns fewer bytes than asked only when the socket itself ran dry (a short
-//!    `recv`, `WouldBlock` or EOF) *and* rustls holds no more plaintext: decrypted
-//!    bytes never wait unseen for an edge that will not come (rustls#12), and a
-//!    burst of pipelined requests in one record is all handed over.
-//! 2. **Every record is processed once, right after it is read**, and the
-//!    plaintext is taken out before the next `read_tls` (rustls#3217).
-//! 3. **Ciphertext that the socket did not take is output still pending.**
+//! 1. **"The socket is drained" is said, not guessed.** The driver stops reading
+//!    after a short read (edge-triggered: the edge is spent). Plaintext is shorter
+//!    than its records, so a TLS read is short even when a full buffer of records
+//!    was read; then [`Stream::input_waits`] tells the driver to read again, and
+//!    input never waits unseen for an edge that will not come (rustls#12).
+//! 2. **Every record is processed once, as soon as it is complete**, and its
+//!    plaintext is taken before the next one (rustls#3217); the start of an
+//!    incomplete record is kept for the next read.
+//! 3. **Records that the socket did not take are output still pending.**
 //!    [`Stream::pending_output`] tells the driver, which then asks for writable
-//!    edges and flushes it ([`TlsStream::flush`]) before anything newer, exactly
+//!    edges and flushes them ([`TlsStream::flush`]) before anything newer, exactly
 //!    as it does with its own spill (rustls#359). A handshake reply blocked in the
 //!    middle of a `read` is flushed the same way.
-//! 4. **Backpressure passes through.** `write` first flushes older ciphertext and
-//!    refuses new plaintext (`WouldBlock`) while any waits, so what rustls buffers
-//!    is bounded by one write (at most its 64 KiB limit at a time), and the
-//!    driver stops reading when a client stops reading.
+//! 4. **Backpressure passes through.** `write` first flushes older records and
+//!    refuses new plaintext (`WouldBlock`) while any wait, so what waits is bounded
+//!    by one write (64 KiB of plaintext at a time), and the driver stops reading
+//!    when a client stops reading.
 //! 5. **EOF is an end, never a spin.** A TCP FIN, with or without `close_notify`,
 //!    reads as `Ok(0)` once the plaintext before it is taken; an error in a record
-//!    is an `InvalidData` error that closes the connection (rustls#285).
+//!    is an `InvalidData` error that closes the connection (rustls#285), and rustls
+//!    is not called again after one.
 //!
 //! Plain HTTP sent to the TLS port is told so: the first byte of a TLS connection
 //! is a record type (`0x16`, a handshake); an ASCII letter is an HTTP method, and
@@ -47,33 +50,50 @@ use std::net::Shutdown;
 use std::sync::Arc;
 
 use log::{debug, trace};
-use rustls::ServerConnection;
+use rustls::server::UnbufferedServerConnection;
 
 use super::stream::Stream;
 use crate::protocol::ConnId;
+use records::invalid;
 
 mod config;
+mod records;
 mod stats;
 
 pub use config::{ALPN, Tls, TlsFiles};
 pub use stats::{Outcome, TlsStats};
 
-/// Most `read_tls` calls in one `read`: a client sending records that hold no
+/// Most socket reads in one `read`: a client sending records that hold no
 /// plaintext (empty records, alerts) cannot keep one call busy forever.
 const RECORD_READS_PER_READ: usize = 64;
+/// Most plaintext encrypted at once: what an output buffer holds at most.
+const WRITE_CHUNK: usize = 64 * 1024;
 
 /// The `400` plain HTTP gets on the TLS port.
 const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 60\r\nConnection: close\r\n\r\n\
 This port speaks HTTPS: the request was sent as plain HTTP.\n";
 
-/// One TLS connection: the socket and rustls's state for it.
-#[derive(Debug)]
+/// One TLS connection: the socket, rustls's state for it, and the bytes the two
+/// could not agree on yet (each allocated only while non-empty).
 pub struct TlsStream {
     /// The socket: `Stream::Tcp` or `Stream::Unix`, never `Stream::Tls`.
     sock: Stream,
-    conn: ServerConnection,
+    conn: UnbufferedServerConnection,
     tls: Arc<Tls>,
+    /// The start of a record (or of a handshake message) whose rest has not
+    /// arrived: kept between reads, empty when idle.
+    incoming: Vec<u8>,
+    /// Records to send; `out[sent..]` is what the socket has not taken yet.
+    out: Vec<u8>,
+    sent: usize,
+    /// The last read stopped with the socket not drained: call `read` again.
+    more: bool,
+    /// The client's close_notify or FIN has been read: no more input.
+    ended: bool,
+    /// An error ended the session: rustls is not called again (its state may
+    /// point into bytes that are gone).
+    broken: bool,
     /// The handshake's outcome has been counted.
     counted: bool,
     /// No byte has been read yet: the first one tells TLS from plain HTTP.
@@ -90,11 +110,17 @@ impl TlsStream {
     /// Start the server side of a handshake on `sock` (connection `id`), with the
     /// current certificate, to be done by `deadline` (the loop's milliseconds).
     pub fn new(sock: Stream, tls: &Arc<Tls>, deadline: u64, id: ConnId) -> io::Result<TlsStream> {
-        let conn = ServerConnection::new(tls.current()).map_err(io::Error::other)?;
+        let conn = UnbufferedServerConnection::new(tls.current()).map_err(io::Error::other)?;
         Ok(TlsStream {
             sock,
             conn,
             tls: Arc::clone(tls),
+            incoming: Vec::new(),
+            out: Vec::new(),
+            sent: 0,
+            more: false,
+            ended: false,
+            broken: false,
             counted: false,
             fresh: true,
             deadline,
@@ -130,97 +156,90 @@ impl TlsStream {
         self.conn.is_handshaking().then_some(self.deadline)
     }
 
-    /// Ciphertext waits for room in the socket.
+    /// Records wait for room in the socket.
     pub fn pending_output(&self) -> bool {
-        self.conn.wants_write()
+        self.sent < self.out.len()
+    }
+
+    /// The last `read` left input in the socket although it returned less than a
+    /// full buffer (plaintext is shorter than its records): read again.
+    pub fn input_waits(&self) -> bool {
+        self.more
     }
 
     /// Plaintext into `buf`: see the module docs, rule 1, for when it is short.
     /// `Ok(0)` is the end of input; `Interrupted` asks to be called again.
+    ///
+    /// Records are read into `buf` itself, behind the plaintext already taken from
+    /// it: `buf[..filled]` is plaintext, `buf[start..end]` records not processed
+    /// yet, and `filled <= start` always (a record is longer than its plaintext).
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut filled = 0;
-        let mut drained = false;
-        let mut reads = 0;
-        loop {
-            // Plaintext first, before any new record (rules 1 and 2).
-            match self.conn.reader().read(&mut buf[filled..]) {
-                Ok(0) => return Ok(filled), // close_notify: the end
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(filled),
+        if self.broken {
+            return Err(invalid("the session failed"));
+        }
+        let result = self.read_records(buf);
+        if let Err(e) = &result
+            && !matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            )
+        {
+            self.broken = true;
+        }
+        result
+    }
+
+    fn read_records(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.more = false;
+        let mut end = self.incoming.len();
+        if end >= buf.len() {
+            return Err(invalid("record too large"));
+        }
+        buf[..end].copy_from_slice(&self.incoming);
+        self.incoming = Vec::new();
+        let (mut start, mut filled, mut drained) = (0, 0, false);
+        for _ in 0..RECORD_READS_PER_READ {
+            self.process(buf, &mut start, end, &mut filled)?;
+            if self.ended || drained {
+                break;
+            }
+            if start > filled {
+                buf.copy_within(start..end, filled); // room for more records
+                end -= start - filled;
+                start = filled;
+            }
+            if end == buf.len() {
+                self.more = true; // full: the driver comes back for the rest
+                break;
+            }
+            match self.sock.read(&mut buf[end..]) {
+                Ok(0) => self.ended = true,
+                Ok(n) => {
+                    if self.fresh {
+                        self.fresh = false;
+                        if buf[end].is_ascii_uppercase() {
+                            return Err(self.refuse_plain_http());
+                        }
+                    }
+                    // A short read drained the socket; with nothing decrypted yet,
+                    // read once more: a FIN that came with the data may be waiting.
+                    drained = end + n < buf.len() && filled > 0;
+                    end += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => drained = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-            if filled == buf.len() || drained {
-                break;
-            }
-            if reads == RECORD_READS_PER_READ {
-                if filled == 0 {
-                    return Err(io::ErrorKind::Interrupted.into());
-                }
-                break;
-            }
-            reads += 1;
-            drained = match self.read_records()? {
-                // A short read with nothing decrypted: read once more, as a FIN
-                // that came with the data may be waiting and its edge is spent
-                // (the driver's rule 1: read on until `Ok(0)`).
-                Socket::Short if filled == 0 => false,
-                Socket::Short | Socket::Drained => true,
-                Socket::More => false,
-            };
         }
-        if filled == 0 {
-            return Err(io::ErrorKind::WouldBlock.into()); // drained, nothing decrypted
+        if start < end {
+            self.incoming = buf[start..end].to_vec();
         }
-        Ok(filled)
-    }
-
-    /// One `read_tls` from the socket, then process what came.
-    fn read_records(&mut self) -> io::Result<Socket> {
-        let mut source = SocketReader {
-            sock: &mut self.sock,
-            short: false,
-            first: None,
-        };
-        let result = self.conn.read_tls(&mut source);
-        let (short, first) = (source.short, source.first);
-        if self.fresh && first.is_some() {
-            self.fresh = false;
-            if first.is_some_and(|b| b.is_ascii_uppercase()) {
-                return Err(self.refuse_plain_http());
-            }
+        if filled > 0 || self.ended {
+            return Ok(filled);
         }
-        let state = match result {
-            Ok(0) => Socket::Drained, // EOF
-            Ok(_) if short => Socket::Short,
-            Ok(_) => Socket::More,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Socket::Drained,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Socket::More,
-            Err(e) => return Err(e),
-        };
-        self.process()?;
-        Ok(state)
-    }
-
-    /// Process the records read, once; send what the handshake answers.
-    fn process(&mut self) -> io::Result<()> {
-        if let Err(e) = self.conn.process_new_packets() {
-            let _ = self.flush(); // the alert rustls queued, if the socket takes it
-            if !self.counted {
-                self.counted = true;
-                self.tls.stats.count(Outcome::of_error(&e));
-            }
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("TLS: {e}"),
-            ));
-        }
-        if !self.counted && !self.conn.is_handshaking() {
-            self.handshake_done();
-        }
-        match self.flush() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()), // pending: rule 3
-            other => other,
+        match drained {
+            true => Err(io::ErrorKind::WouldBlock.into()),
+            false => Err(io::ErrorKind::Interrupted.into()),
         }
     }
 
@@ -260,38 +279,37 @@ impl TlsStream {
         )
     }
 
-    /// Encrypt `buf` and send it. Older ciphertext goes first: while any waits,
-    /// nothing new is taken (`WouldBlock`). Returns how much plaintext was taken;
-    /// less than `buf.len()` only when the socket is full.
+    /// Encrypt `buf` and send it. Older records go first: while any wait, nothing
+    /// new is taken (`WouldBlock`). Returns how much plaintext was taken; less
+    /// than `buf.len()` only when the socket is full.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.flush()?;
         let mut taken = 0;
         while taken < buf.len() {
-            let n = self.conn.writer().write(&buf[taken..])?;
-            taken += n;
+            let chunk = &buf[taken..buf.len().min(taken + WRITE_CHUNK)];
+            self.encrypt(Some(chunk))?;
+            taken += chunk.len();
             match self.flush() {
-                Ok(()) if n > 0 => {}
-                Ok(()) => break, // rustls holds plaintext until the handshake ends
+                Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),
             }
         }
-        if taken == 0 {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
         Ok(taken)
     }
 
-    /// Send the ciphertext waiting. `Err(WouldBlock)`: some still waits.
+    /// Send the records waiting. `Err(WouldBlock)`: some still wait.
     pub fn flush(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            match self.conn.write_tls(&mut SocketWriter(&mut self.sock)) {
+        while self.sent < self.out.len() {
+            match self.sock.write(&self.out[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(_) => {}
+                Ok(n) => self.sent += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
+        self.out = Vec::new(); // an idle connection keeps no output buffer
+        self.sent = 0;
         Ok(())
     }
 
@@ -306,11 +324,24 @@ impl TlsStream {
     /// Tell the client that no more data follows (once), if the socket takes it:
     /// a client that sees a FIN without it may report a truncation attack.
     fn close_notify(&mut self) {
-        if !self.notified && !self.conn.is_handshaking() {
+        if !self.notified && !self.broken && !self.conn.is_handshaking() {
             self.notified = true;
-            self.conn.send_close_notify();
-            let _ = self.flush();
+            if self.encrypt(None).is_ok() {
+                let _ = self.flush();
+            }
         }
+    }
+}
+
+impl std::fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream")
+            .field("sock", &self.sock)
+            .field("id", &self.id)
+            .field("handshaking", &self.conn.is_handshaking())
+            .field("incoming", &self.incoming.len())
+            .field("pending", &(self.out.len() - self.sent))
+            .finish_non_exhaustive()
     }
 }
 
@@ -326,53 +357,6 @@ impl Drop for TlsStream {
     }
 }
 
-/// What a read from the socket says about what is left in it.
-enum Socket {
-    /// The read filled rustls's buffer: more may wait.
-    More,
-    /// A short read: drained at that instant, but a FIN may follow.
-    Short,
-    /// `WouldBlock` or EOF.
-    Drained,
-}
-
-/// The socket as rustls reads it: notes a short read (the socket is drained) and
-/// the first byte.
-struct SocketReader<'a> {
-    sock: &'a mut Stream,
-    short: bool,
-    first: Option<u8>,
-}
-
-impl Read for SocketReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.sock.read(buf)?;
-        self.short = n < buf.len();
-        if n > 0 {
-            self.first = Some(buf[0]);
-        }
-        Ok(n)
-    }
-}
-
-/// The socket as rustls writes it: queued records go out in one `sendmsg` where
-/// the platform has it.
-struct SocketWriter<'a>(&'a mut Stream);
-
-impl Write for SocketWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.0.write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,9 +369,9 @@ mod tests {
         let budget = if cfg!(debug_assertions) { 24 } else { 16 };
         assert!(std::mem::size_of::<Stream>() <= budget);
         eprintln!(
-            "TlsStream is {} bytes, of which ServerConnection {}",
+            "TlsStream is {} bytes, of which UnbufferedServerConnection {}",
             std::mem::size_of::<TlsStream>(),
-            std::mem::size_of::<ServerConnection>()
+            std::mem::size_of::<UnbufferedServerConnection>()
         );
     }
 }
