@@ -17,6 +17,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::protocol::framing::Limits;
@@ -24,6 +25,7 @@ use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
 use crate::protocol::{Delay, FaultSettings, Settings, Status, Timeouts};
+use crate::reactor::tls::Tls;
 
 /// `--bind`: loopback, so that a first `cargo run` is reachable from this machine only.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8888));
@@ -110,6 +112,11 @@ pub struct Config {
     pub listener: ListenerMode,
     /// Pin worker i to the i-th CPU this process may run on (Linux).
     pub pin_workers: bool,
+
+    // --- TLS (issue #19): `--tls-cert`, `--tls-key`, `--tls-client-ca`.
+    /// Serve HTTPS with this certificate and key (loaded, checked, and shared by
+    /// every worker; [`Tls::load`]); `None`: plain HTTP.
+    pub tls: Option<Arc<Tls>>,
 }
 
 /// How several workers get their connections (`--listener`).
@@ -170,6 +177,7 @@ impl Default for Config {
             workers: DEFAULT_WORKERS,
             listener: ListenerMode::default(),
             pin_workers: false,
+            tls: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -19,6 +20,7 @@ use crate::protocol::framing::Limits;
 use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
 use crate::protocol::{FaultSettings, Status, Timeouts};
+use crate::reactor::tls::{Tls, TlsFiles};
 
 /// A default in milliseconds as `--*-timeout` takes it: seconds, fractions allowed.
 fn secs(ms: u64) -> String {
@@ -135,6 +137,18 @@ pub struct Cli {
     /// Pin worker i to the i-th CPU this process may run on (Linux)
     #[arg(long)]
     pub pin_workers: bool,
+
+    // --- TLS (issue #19).
+    /// Serve HTTPS (TLS 1.2 and 1.3) with this certificate chain (PEM, leaf first);
+    /// needs --tls-key
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, RSA PKCS#1 or SEC1 EC); needs --tls-cert
+    #[arg(long, value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mutual TLS
+    #[arg(long, value_name = "PATH")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Most workers accepted: more threads than this is a typo, not a machine.
@@ -302,6 +316,7 @@ impl Cli {
 
     /// Turn parsed flags into a [`Config`], reading `--body-file` if given.
     pub fn into_config(self) -> Result<Config, String> {
+        let tls = self.tls()?;
         let (body, body_size) = match (&self.body_file, self.body_size) {
             (_, Some(size)) if size >= config::STREAMED_BODY_MIN => (Vec::new(), Some(size)),
             (_, Some(size)) => (pattern::body(size as usize), None),
@@ -352,7 +367,28 @@ impl Cli {
             workers: self.workers,
             listener: self.listener,
             pin_workers: self.pin_workers,
+            tls,
         })
+    }
+
+    /// `--tls-cert` and `--tls-key` (both or neither) and `--tls-client-ca`,
+    /// loaded and checked now: a bad file is a bad flag.
+    fn tls(&self) -> Result<Option<Arc<Tls>>, String> {
+        let (cert, key) = match (&self.tls_cert, &self.tls_key) {
+            (None, None) if self.tls_client_ca.is_some() => {
+                return Err("--tls-client-ca needs --tls-cert and --tls-key".into());
+            }
+            (None, None) => return Ok(None),
+            (Some(_), None) => return Err("--tls-cert needs --tls-key".into()),
+            (None, Some(_)) => return Err("--tls-key needs --tls-cert".into()),
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        };
+        let files = TlsFiles {
+            cert,
+            key,
+            client_ca: self.tls_client_ca.clone(),
+        };
+        Tls::load(files).map(Some)
     }
 }
 
