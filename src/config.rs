@@ -20,12 +20,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::certs::Tls;
 use crate::protocol::framing::Limits;
 use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
 use crate::protocol::{Delay, FaultSettings, Settings, Status, Timeouts};
-use crate::reactor::tls::Tls;
 
 /// `--bind`: loopback, so that a first `cargo run` is reachable from this machine only.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8888));

@@ -15,12 +15,12 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
+use crate::certs::{Tls, TlsFiles};
 use crate::config::{self, Config, ListenerMode};
 use crate::protocol::framing::Limits;
 use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
 use crate::protocol::{FaultSettings, Status, Timeouts};
-use crate::reactor::tls::{Tls, TlsFiles};
 
 /// A default in milliseconds as `--*-timeout` takes it: seconds, fractions allowed.
 fn secs(ms: u64) -> String {

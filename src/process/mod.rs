@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use log::{error, info, warn};
 
+use crate::certs::Tls;
 use crate::config::Config;
 use crate::protocol::stats::Summary;
-use crate::reactor::tls::Tls;
 use crate::reactor::{Endpoint, Server};
 
 pub mod activation;

@@ -31,7 +31,7 @@ use log::{info, warn};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::reactor::tls::Tls;
+use crate::certs::Tls;
 use crate::reactor::{ServerHandle, SignalMeaning};
 
 /// The signals the process handles.

@@ -16,8 +16,9 @@ use mio::{Interest, Token};
 use super::driver::{Connection, Next, Readiness};
 use super::metrics::CloseReason;
 use super::stream::{Endpoint, Listener, Peer, Stream};
-use super::tls::{Tls, TlsStream};
+use super::tls::TlsStream;
 use super::{LISTENER, Server, after_call, listener, new_core};
+use crate::certs::Tls;
 use crate::config::Config;
 use crate::reactor::listener::Accepted;
 

@@ -22,8 +22,8 @@ use mio::{Interest, Token};
 use slab::Slab;
 
 use super::metrics::{self, Snapshot};
-use super::tls::Tls;
 use super::{METRICS, Server};
+use crate::certs::Tls;
 
 /// Scrape connections' tokens start here; a client connection's token is its slab
 /// key, which stays far below.

@@ -53,15 +53,11 @@ use log::{debug, trace};
 use rustls::server::UnbufferedServerConnection;
 
 use super::stream::Stream;
+use crate::certs::{Outcome, Tls};
 use crate::protocol::ConnId;
 use records::invalid;
 
-mod config;
 mod records;
-mod stats;
-
-pub use config::{ALPN, Tls, TlsFiles};
-pub use stats::{Outcome, TlsStats};
 
 /// Most socket reads in one `read`: a client sending records that hold no
 /// plaintext (empty records, alerts) cannot keep one call busy forever.

@@ -1,5 +1,10 @@
-//! The certificate, key and client CA: loaded from PEM files, checked, and
-//! swapped on SIGHUP.
+//! What every reactor's TLS layer shares, once per process: the certificate, key
+//! and client CA (loaded from PEM files, checked, and swapped on SIGHUP) and the
+//! handshake counters (`certs/stats.rs`).
+//!
+//! It sits beside `config.rs`, not in the reactor: a [`Config`](crate::Config)
+//! carries the loaded [`Tls`] to every worker, and `config.rs` imports nothing from
+//! the layers above it. The per-connection layer that uses it is `reactor/tls.rs`.
 //!
 //! **Loaded once, shared by every worker.** [`TlsFiles::load`] reads the files and
 //! builds one `rustls::ServerConfig`; a [`Tls`] holds it behind an `RwLock` and is
@@ -26,7 +31,9 @@ use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::stats::TlsStats;
+mod stats;
+
+pub use stats::{Outcome, TlsStats};
 
 /// The protocols ALPN offers. An HTTP/2 core would add `h2` in front.
 pub const ALPN: &[&[u8]] = &[b"http/1.1"];
