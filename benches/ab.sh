@@ -17,6 +17,8 @@
 #   CONNS=100      wrk connections
 #   HEADER=""      one extra request header, e.g. "Connection: close"
 #   PIPELINE=""    pipeline depth (uses ../shared/bench/pipeline.lua)
+#   SCHEME=http    https for servers started with --tls-cert/--tls-key (wrk does not
+#                  check the certificate)
 #   SHARED=../shared/bench
 #
 # Prints one line per round and then the medians of A/B (CPU/request and req/s).
@@ -37,6 +39,7 @@ DURATION=${DURATION:-5}
 CONNS=${CONNS:-100}
 HEADER=${HEADER:-}
 PIPELINE=${PIPELINE:-}
+SCHEME=${SCHEME:-http}
 SHARED=${SHARED:-$PWD/../shared/bench}
 for tool in wrk taskset python3; do
     command -v "$tool" >/dev/null || {
@@ -59,9 +62,9 @@ run() {
     local before after out
     before=$(cpu_ticks "$SERVER_PID")
     if [[ -n $PIPELINE ]]; then
-        out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port/" -- "$PIPELINE" 2>&1)
+        out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "$SCHEME://127.0.0.1:$port/" -- "$PIPELINE" 2>&1)
     else
-        out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port/" 2>&1)
+        out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "$SCHEME://127.0.0.1:$port/" 2>&1)
     fi
     after=$(cpu_ticks "$SERVER_PID")
     stop_pinned

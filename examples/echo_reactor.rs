@@ -39,7 +39,7 @@
 //!
 //! hello-reactor answers most requests with one `write` that fits the socket, and
 //! many of its clients (`Connection: close`) leave after one answer, so that empty
-//! event would be a large share of its work (measured in `docs/benchmarks.md`). It
+//! event would be a large share of its work (measured in `docs/bench-http1.md`). It
 //! registers readable only, and adds writable interest with one `reregister` the
 //! first time a write comes up short, keeping it from then on. That costs a flag, and
 //! a rule that every handler return goes through one place that checks it; the rule

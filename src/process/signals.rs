@@ -18,7 +18,7 @@
 //!   keeps its single-threaded fast path: with a second thread, each call to one of
 //!   its cancellation points also switches the thread's cancellation state. For
 //!   `send` and `recv` that cost about 1 % of the CPU time per request at ka100
-//!   (`docs/benchmarks.md`); they are direct system calls now
+//!   (`docs/bench-http1.md`); they are direct system calls now
 //!   ([`Stream`](crate::reactor::stream::Stream)), but `epoll_wait` and `accept4`
 //!   still go through glibc.
 //! - **Several**: one thread of its own waits for signals and asks every reactor
