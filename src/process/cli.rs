@@ -14,8 +14,9 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
-use crate::config::{self, Config, ListenerMode};
+use crate::config::{self, Config, Http2Mode, ListenerMode};
 use crate::protocol::framing::Limits;
+use crate::protocol::h2;
 use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
 use crate::protocol::{FaultSettings, Status, Timeouts};
@@ -135,6 +136,15 @@ pub struct Cli {
     /// Pin worker i to the i-th CPU this process may run on (Linux)
     #[arg(long)]
     pub pin_workers: bool,
+
+    // --- HTTP/2 (issue #21).
+    /// HTTP/2: `on` (a connection opening with the HTTP/2 preface speaks it),
+    /// `off` (HTTP/1.1 only) or `only` (HTTP/1.1 is refused)
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = config::DEFAULT_HTTP2)]
+    pub http2: Http2Mode,
+    /// Most concurrent HTTP/2 streams per connection (more are refused)
+    #[arg(long, value_name = "N", default_value_t = h2::Limits::DEFAULT.max_streams, value_parser = clap::value_parser!(u32).range(1..))]
+    pub h2_max_streams: u32,
 }
 
 /// Most workers accepted: more threads than this is a typo, not a machine.
@@ -352,6 +362,8 @@ impl Cli {
             workers: self.workers,
             listener: self.listener,
             pin_workers: self.pin_workers,
+            http2: self.http2,
+            h2_max_streams: self.h2_max_streams,
         })
     }
 }
