@@ -142,7 +142,8 @@ impl Server {
         // The key `insert` will use: the token this connection's events will carry.
         let key = self.connections.vacant_key();
         let id = self.data.id(key);
-        let mut conn = Connection::new(stream, new_core(&self.data));
+        let (core, sniff) = new_core(&self.data);
+        let mut conn = Connection::new(stream, core, sniff);
         self.data.common.stats.connections += 1;
         debug!(
             "{id}: accepted from {peer} ({} open)",

@@ -64,18 +64,14 @@ impl Server {
         due.extend(
             self.connections
                 .iter()
-                .filter(|(_, conn)| conn.http().poll_at() <= now)
+                .filter(|(_, conn)| conn.core().poll_at() <= now)
                 .map(|(key, _)| key),
         );
         for key in due.drain(..) {
             let Some(conn) = self.connections.get_mut(key) else {
                 continue;
             };
-            trace!(
-                "{}: deadline passed in {}",
-                self.data.id(key),
-                conn.http().phase()
-            );
+            trace!("{}: deadline passed in {}", self.data.id(key), conn.core());
             let next = conn.expire(&mut self.data.context(key));
             if super::after_call(
                 &self.poll,
@@ -105,7 +101,7 @@ impl Server {
             let Some(conn) = self.connections.get_mut(key) else {
                 continue;
             };
-            if conn.http().poll_at() > now {
+            if conn.core().poll_at() > now {
                 continue;
             }
             let next = conn.expire(&mut self.data.context(key));
