@@ -101,6 +101,12 @@ impl Connection {
                 "{}: HTTP/2 preface so far ({end} bytes): waiting",
                 cx.shared.id
             );
+            if held == 0 {
+                // Shown a head's first byte, HTTP/1.1 waits for the rest under its
+                // header timeout: the wait for the preface is bounded alike.
+                let (used, _) = self.core.process(cx, &PREFACE[..1]);
+                debug_assert_eq!(used, 0, "one byte is never a whole head");
+            }
             self.save_input(data, Stop::Partial);
             return false;
         }
