@@ -20,6 +20,15 @@
 #           (not for the floor, which does not close: shown as '–')
 #   idle    idle memory: 10,000 keep-alive connections, one request served on each,
 #           held open; the server's VmRSS before and after, in bytes per connection
+# HTTPS loads (hello-reactor and nginx only; the same ECDSA P-256 certificate, made
+# per run; TLS 1.3 with X25519, what wrk and Python's OpenSSL choose; nginx from
+# $SHARED/nginx-tls-h2.conf):
+#   tls-ka100     keep-alive over https, 100 connections       wrk -t1 -c100
+#   tls-close     a new handshake per request: Connection: close, 50 connections
+#   tls-idle      idle memory: 10,000 TLS connections after the handshake and one
+#                 request each (benches/idle_tls.py), bytes per connection
+#   tls-ka100-w2  tls-ka100 with hello-reactor --workers 2 (both on CPU 0), against
+#                 tls-ka100's one worker (hello-reactor only)
 #
 # Usage: benches/compare.sh            (from any directory)
 #
@@ -77,7 +86,8 @@ die() {
 [[ $RATE =~ ^[0-9]+$ && $RATE -gt 0 ]] || die "RATE must be a positive integer"
 for l in $LOADS; do
     case $l in ka100 | ka10k | pipe16 | close | idle | hl-closed | hl-open) ;;
-    *) die "unknown load '$l' (ka100 ka10k pipe16 close idle hl-closed hl-open)" ;;
+    tls-ka100 | tls-close | tls-idle | tls-ka100-w2) ;;
+    *) die "unknown load '$l' (ka100 ka10k pipe16 close idle hl-closed hl-open tls-ka100 tls-close tls-idle tls-ka100-w2)" ;;
     esac
 done
 for s in $SERVERS; do
@@ -269,17 +279,48 @@ prepare_floor_hello() {
 # log, detect a server that exits at start, and kill one that does not stop).
 # shellcheck source=benches/pinned.sh
 source benches/pinned.sh
+# TLS: set by the run loop for the tls-* loads; start_server then serves HTTPS with
+# the run's certificate, and TLS_ARGS holds hello-reactor's extra flags.
+TLS=
+TLS_ARGS=
+make_cert() { # the run's ECDSA P-256 certificate, once: $TMP/cert.pem, $TMP/key.pem
+    [[ -f $TMP/cert.pem ]] && return 0
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+}
+
+# nginx's TLS config ($SHARED/nginx-tls-h2.conf) with this run's ports, certificate,
+# pid file and temp paths (its h2c server gets a port of its own).
+nginx_tls_conf() { # port -> path of the config
+    local port=$1 conf=$TMP/nginx-tls.conf template=$SHARED/nginx-tls-h2.conf
+    [[ -f $template ]] || die "$template not found (the tls-* loads need it for nginx)"
+    mkdir -p "$TMP/nginx"
+    sed -e "s|/tmp/anchor-nginx-tls.pid|$TMP/nginx/nginx.pid|" \
+        -e "s|/tmp/anchor-nginx-tls-body|$TMP/nginx/body|" \
+        -e "s|/tmp/anchor-cert.pem|$TMP/cert.pem|" -e "s|/tmp/anchor-key.pem|$TMP/key.pem|" \
+        -e "s|127\.0\.0\.1:18443|127.0.0.1:$port|" -e "s|127\.0\.0\.1:18082|127.0.0.1:$(free_port)|" \
+        -e "s|^\(\s*client_body_temp_path.*\)$|\1\n    proxy_temp_path $TMP/nginx/proxy;\n    fastcgi_temp_path $TMP/nginx/fastcgi;\n    uwsgi_temp_path $TMP/nginx/uwsgi;\n    scgi_temp_path $TMP/nginx/scgi;|" \
+        "$template" >"$conf"
+    grep -q "127.0.0.1:$port ssl" "$conf" || die "could not set the port in $template"
+    echo "$conf"
+}
+
 start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
     local name=$1 port=$2
     case $name in
     hello-reactor)
-        # shellcheck disable=SC2086 # HELLO_ARGS is a list of flags
-        RUST_LOG=${RUST_LOG:-warn} taskset -c 0 "$HELLO_BIN" --bind "127.0.0.1:$port" $HELLO_ARGS \
+        # shellcheck disable=SC2086 # HELLO_ARGS and TLS_ARGS are lists of flags
+        RUST_LOG=${RUST_LOG:-warn} taskset -c 0 "$HELLO_BIN" --bind "127.0.0.1:$port" $HELLO_ARGS $TLS_ARGS \
             >"$TMP/$name.log" 2>&1 &
         ;;
     nginx)
         local conf
-        conf=$(nginx_conf "$port") || return 1
+        if [[ -n $TLS ]]; then
+            conf=$(nginx_tls_conf "$port") || return 1
+        else
+            conf=$(nginx_conf "$port") || return 1
+        fi
         taskset -c 0 nginx -p "$TMP/nginx/" -e "$TMP/nginx/error.log" -c "$conf" \
             >"$TMP/$name.log" 2>&1 &
         ;;
@@ -464,9 +505,11 @@ record() {
 run_wrk() { # round load server port
     local round=$1 load=$2 name=$3 port=$4 out=$OUT/wrk-$2-$3-r$1.txt
     local url=http://127.0.0.1:$port/
+    [[ -z $TLS ]] || url=https://127.0.0.1:$port/
     local -a args
     case $load in
-    ka100) args=(-c100 "$url") ;;
+    ka100 | tls-ka100 | tls-ka100-w2) args=(-c100 "$url") ;;
+    tls-close) args=(-c50 -H 'Connection: close' "$url") ;;
     ka10k) args=(-c10000 "$url") ;;
     pipe16) args=(-c256 -s "$PIPELINE_LUA" "$url" -- 16) ;;
     close) args=(-c50 -H 'Connection: close' "$url") ;;
@@ -522,9 +565,15 @@ PY
 
 run_idle() { # round server port
     local round=$1 name=$2 port=$3 out=$OUT/idle-$2-r$1.txt
-    local before after client i ready=
+    local before after client i ready= client_py=$TMP/idle.py
+    if [[ -n $TLS ]]; then # TLS: recorded as server "NAME+tls"
+        client_py=$ROOT/benches/idle_tls.py
+        out=$OUT/tls-idle-$2-r$1.txt
+        name=$name+tls
+        taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" 50 1 >/dev/null 2>&1 || true # warm up
+    fi
     before=$(rss_kb "$SERVER_PID")
-    taskset -c 1 python3 "$TMP/idle.py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
+    taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
     client=$!
     PIDS+=("$client")
     for ((i = 0; i < 1500; i++)); do
@@ -582,13 +631,21 @@ for ((round = 1; round <= ROUNDS; round++)); do
             if [[ $load == close && $name == floor* ]]; then
                 continue # the floor never closes a connection
             fi
+            TLS= TLS_ARGS=
+            if [[ $load == tls-* ]]; then
+                [[ $name == floor* ]] && continue # the floor speaks no TLS
+                [[ $load == tls-ka100-w2 && $name != hello-reactor ]] && continue
+                make_cert
+                TLS=1 TLS_ARGS="--tls-cert $TMP/cert.pem --tls-key $TMP/key.pem"
+                [[ $load == tls-ka100-w2 ]] && TLS_ARGS+=" --workers 2"
+            fi
             port=$(free_port)
             if ! start_server "$name" "$port"; then
                 printf '%s\t%s\t%s\t0\t-\t1\tdid_not_start\n' "$round" "$load" "$name" >>"$RESULTS"
                 FAILED=1
                 continue
             fi
-            if [[ $load == idle ]]; then
+            if [[ $load == idle || $load == tls-idle ]]; then
                 run_idle "$round" "$name" "$port"
             elif [[ $load == hl-* ]]; then
                 run_hello_load "$round" "$load" "$name" "$port"
@@ -622,6 +679,9 @@ NAMES = {
     "close": "Connection: close, 50 conns",
     "hl-closed": "hello-load closed loop, 100 conns",
     "hl-open": "hello-load open loop, %s req/s, 100 conns" % os.environ["RATE"],
+    "tls-ka100": "HTTPS keep-alive, 100 conns",
+    "tls-close": "HTTPS, a handshake per request, 50 conns",
+    "tls-ka100-w2": "HTTPS keep-alive, 100 conns, --workers 2",
 }
 DASH = "–"
 
@@ -734,14 +794,21 @@ if idle:
         note = "" if why == "-" else " (%s)" % why.replace("_", " ")
         print("| %s | %s | %s%s | %s kB | %s kB | %s |" % (server, held, failed, note, before, after, b))
     print()
-    if "hello-reactor" in per:
+    for tag in ("", "+tls"):
+        if "hello-reactor" + tag not in per:
+            continue
         for other in ("floor", "floor-hello", "nginx"):
-            if per.get(other):
-                mine, theirs = per["hello-reactor"], per[other]
+            if per.get(other + tag):
+                mine, theirs = per["hello-reactor" + tag], per[other + tag]
                 if min(theirs) > 0:
-                    print("Idle bytes/conn, hello-reactor ÷ %s: %s" % (
-                        other, span([m / t for m, t in zip(mine, theirs)], lambda v: "%.2f" % v)))
+                    print("Idle bytes/conn, hello-reactor%s ÷ %s%s: %s" % (
+                        tag, other, tag, span([m / t for m, t in zip(mine, theirs)], lambda v: "%.2f" % v)))
         print()
+one, two = cpu[("tls-ka100", "hello-reactor")], cpu[("tls-ka100-w2", "hello-reactor")]
+if one and two:
+    ratios = [two[r] / one[r] for r in two if r in one and one[r] > 0]
+    print("HTTPS keep-alive CPU/req, hello-reactor --workers 2 ÷ 1 worker: %s" % median_span(ratios, lambda v: "%.2f" % v))
+    print()
 hl_loads = [l for l in loads if l.startswith("hl-")]
 if hl_loads:
     import glob, json

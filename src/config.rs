@@ -17,8 +17,10 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::certs::Tls;
 use crate::protocol::framing::Limits;
 use crate::protocol::h2;
 use crate::protocol::response::Answer;
@@ -119,6 +121,11 @@ pub struct Config {
     pub http2: Http2Mode,
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` (`--h2-max-streams`).
     pub h2_max_streams: u32,
+
+    // --- TLS (issue #19): `--tls-cert`, `--tls-key`, `--tls-client-ca`.
+    /// Serve HTTPS with this certificate and key (loaded, checked, and shared by
+    /// every worker; [`Tls::load`]); `None`: plain HTTP.
+    pub tls: Option<Arc<Tls>>,
 }
 
 /// Which protocols a connection may speak (`--http2`).
@@ -192,6 +199,7 @@ impl Default for Config {
             pin_workers: false,
             http2: DEFAULT_HTTP2,
             h2_max_streams: h2::Limits::DEFAULT.max_streams,
+            tls: None,
         }
     }
 }

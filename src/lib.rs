@@ -18,8 +18,9 @@
 //!      |                 connections, socket reads and writes, the timer
 //!      v
 //!   (data)    config.rs  Config: what the server is told, with the defaults
-//!      |                 that are not the core's; Config::protocol() makes the
-//!      v                 core's protocol::Settings
+//!      |      certs.rs   that are not the core's; Config::protocol() makes the
+//!      |                 core's protocol::Settings. certs.rs: the TLS certificate
+//!      v                 and key, loaded once, carried by the Config
 //!   protocol  protocol/  one HTTP/1.1 connection as a state machine: bytes and
 //!                        "now" in, answers and "what I wait for, until when" out;
 //!                        no sockets, no clocks, no mio
@@ -55,7 +56,9 @@
 //! | HTTP/2, a second core not yet driven by the reactor: frames, HPACK, stream states, flow control, flood budgets | [`protocol::h2`] |
 //! | signals, the fd limit, the connection budget | [`process`] |
 //! | several reactors in one process: listening, splitting the cap, totals | [`process::Workers`] |
-//! | TCP or Unix sockets: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
+//! | TCP, Unix or TLS streams: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |
+//! | TLS as one more sans-I/O layer under the driver's reads and writes; the traps of TLS in an edge-triggered loop | [`reactor::tls`] |
+//! | the certificate, key and client CA: loaded once, checked, swapped on SIGHUP; handshake counters | [`certs`] |
 //! | socket activation (`LISTEN_FDS`) | [`process::activation`] |
 //! | metrics: increments on the loop's thread, rendered when scraped, summable | [`reactor::metrics`], `reactor/scrape.rs` |
 //! | every limit and its flag; each default written once, beside the data it defaults | [`config`] (`DEFAULT_*`), the protocol's types (`Answer::DEFAULT`, `Limits::DEFAULT`, `Timeouts::DEFAULT`), [`process::cli`] (the flags), `docs/limits.md` |
@@ -106,6 +109,7 @@
 //! assert_eq!(f.conn.wants(), Want::Drain); // linger: the client may still send
 //! ```
 
+pub mod certs;
 pub mod config;
 pub mod process;
 pub mod protocol;

@@ -9,11 +9,13 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
+use crate::certs::{Tls, TlsFiles};
 use crate::config::{self, Config, Http2Mode, ListenerMode};
 use crate::protocol::framing::Limits;
 use crate::protocol::h2;
@@ -145,6 +147,17 @@ pub struct Cli {
     /// Most concurrent HTTP/2 streams per connection (more are refused)
     #[arg(long, value_name = "N", default_value_t = h2::Limits::DEFAULT.max_streams, value_parser = clap::value_parser!(u32).range(1..))]
     pub h2_max_streams: u32,
+    // --- TLS (issue #19).
+    /// Serve HTTPS (TLS 1.2 and 1.3) with this certificate chain (PEM, leaf first);
+    /// needs --tls-key
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, RSA PKCS#1 or SEC1 EC); needs --tls-cert
+    #[arg(long, value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mutual TLS
+    #[arg(long, value_name = "PATH")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Most workers accepted: more threads than this is a typo, not a machine.
@@ -312,6 +325,7 @@ impl Cli {
 
     /// Turn parsed flags into a [`Config`], reading `--body-file` if given.
     pub fn into_config(self) -> Result<Config, String> {
+        let tls = self.tls()?;
         let (body, body_size) = match (&self.body_file, self.body_size) {
             (_, Some(size)) if size >= config::STREAMED_BODY_MIN => (Vec::new(), Some(size)),
             (_, Some(size)) => (pattern::body(size as usize), None),
@@ -364,7 +378,28 @@ impl Cli {
             pin_workers: self.pin_workers,
             http2: self.http2,
             h2_max_streams: self.h2_max_streams,
+            tls,
         })
+    }
+
+    /// `--tls-cert` and `--tls-key` (both or neither) and `--tls-client-ca`,
+    /// loaded and checked now: a bad file is a bad flag.
+    fn tls(&self) -> Result<Option<Arc<Tls>>, String> {
+        let (cert, key) = match (&self.tls_cert, &self.tls_key) {
+            (None, None) if self.tls_client_ca.is_some() => {
+                return Err("--tls-client-ca needs --tls-cert and --tls-key".into());
+            }
+            (None, None) => return Ok(None),
+            (Some(_), None) => return Err("--tls-cert needs --tls-key".into()),
+            (None, Some(_)) => return Err("--tls-key needs --tls-cert".into()),
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        };
+        let files = TlsFiles {
+            cert,
+            key,
+            client_ca: self.tls_client_ca.clone(),
+        };
+        Tls::load(files).map(Some)
     }
 }
 

@@ -10,9 +10,11 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use log::{error, info, warn};
 
+use crate::certs::Tls;
 use crate::config::Config;
 use crate::protocol::stats::Summary;
 use crate::reactor::{Endpoint, Server};
@@ -42,6 +44,7 @@ pub fn serve(mut config: Config) -> ExitCode {
     log_faults(&config);
     config.max_connections = Some(connection_budget(config.max_connections));
     let pin = config.pin_workers;
+    let tls = config.tls.clone();
     let bound = match Workers::bind(config) {
         Ok(bound) => bound,
         Err(e) => {
@@ -52,8 +55,8 @@ pub fn serve(mut config: Config) -> ExitCode {
     // Signals are caught before the address is announced: whoever reads that line
     // may send SIGTERM at once, and it must drain, not kill.
     match bound.into_lone() {
-        Ok(server) => serve_lone(server, pin),
-        Err(bound) => serve_workers(*bound),
+        Ok(server) => serve_lone(server, pin, tls.is_some()),
+        Err(bound) => serve_workers(*bound, tls),
     }
 }
 
@@ -80,7 +83,7 @@ fn log_faults(config: &Config) {
 
 /// One reactor: it receives the signals in its own `Poll` and runs on this thread,
 /// so the process has one thread (see [`signals`] for why that matters).
-fn serve_lone(mut server: Server, pin: bool) -> ExitCode {
+fn serve_lone(mut server: Server, pin: bool, https: bool) -> ExitCode {
     match signal_hook_mio::v1_0::Signals::new(signals::HANDLED) {
         Ok(watched) => {
             if let Err(e) = server.watch_signals(watched, signals::meaning) {
@@ -92,16 +95,17 @@ fn serve_lone(mut server: Server, pin: bool) -> ExitCode {
     if pin && let Some(&cpu) = affinity::cpus_for_pinning().first() {
         affinity::pin_logged("reactor", cpu);
     }
-    announce(server.endpoint(), server.metrics_addr());
+    announce(server.endpoint(), server.metrics_addr(), https);
     exit_status(server.run())
 }
 
 /// Several reactors, each on its thread; one more thread waits for signals.
-fn serve_workers(bound: Bound) -> ExitCode {
-    if let Err(e) = signals::forward(bound.handles()) {
+fn serve_workers(bound: Bound, tls: Option<Arc<Tls>>) -> ExitCode {
+    let https = tls.is_some();
+    if let Err(e) = signals::forward(bound.handles(), tls) {
         warn!("cannot handle SIGTERM/SIGINT: {e}");
     }
-    announce(bound.endpoint(), bound.metrics_addr());
+    announce(bound.endpoint(), bound.metrics_addr(), https);
     let mut workers = match bound.spawn() {
         Ok(workers) => workers,
         Err(e) => {
@@ -112,11 +116,13 @@ fn serve_workers(bound: Bound) -> ExitCode {
     exit_status(workers.join())
 }
 
-/// stdout's first line says where the server listens, the second (with
-/// `--metrics-bind`) where the metrics are: scripts and tests read them.
-fn announce(endpoint: &Endpoint, metrics: Option<SocketAddr>) {
+/// stdout's first line says where the server listens (`Serving HTTPS` with TLS),
+/// the second (with `--metrics-bind`) where the metrics are: scripts and tests
+/// read them.
+fn announce(endpoint: &Endpoint, metrics: Option<SocketAddr>, https: bool) {
     let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "Serving HTTP on {endpoint} ...");
+    let scheme = if https { "HTTPS" } else { "HTTP" };
+    let _ = writeln!(stdout, "Serving {scheme} on {endpoint} ...");
     if let Some(addr) = metrics {
         let _ = writeln!(stdout, "Metrics on http://{addr}/metrics");
     }

@@ -3,10 +3,11 @@
 //! What each signal means is decided in one place, [`meaning`]:
 //! - SIGTERM, SIGINT: drain (stop accepting, finish in-flight requests); a second
 //!   one stops at once.
-//! - SIGHUP: logged and ignored. nginx re-reads its configuration on SIGHUP; this
-//!   server has no configuration file, and flags can only change with a restart
-//!   (which socket activation makes lossless), so hanging up the terminal must not
-//!   kill a server that was started from it.
+//! - SIGHUP: with TLS, read the certificate, key and client CA again (new
+//!   connections get the new ones; a bad file keeps the old, with a warning), as
+//!   nginx does. Otherwise logged and ignored: flags can only change with a
+//!   restart (which socket activation makes lossless), and hanging up the terminal
+//!   must not kill a server that was started from it.
 //! - SIGPIPE is ignored by every Rust program: a write to a closed socket returns
 //!   `EPIPE` instead of killing the process.
 //!
@@ -24,11 +25,13 @@
 //!   through its [`ServerHandle`] (a flag and a wake-up, what a library caller uses).
 
 use std::io;
+use std::sync::Arc;
 
 use log::{info, warn};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::certs::Tls;
 use crate::reactor::{ServerHandle, SignalMeaning};
 
 /// The signals the process handles.
@@ -39,10 +42,7 @@ pub fn meaning(signal: i32, draining: bool) -> SignalMeaning {
     let name = match signal {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
-        _ => {
-            info!("SIGHUP: ignored (flags change only with a restart)");
-            return SignalMeaning::Nothing;
-        }
+        _ => return SignalMeaning::Reload,
     };
     if draining {
         info!("{name} again: stopping now");
@@ -53,8 +53,17 @@ pub fn meaning(signal: i32, draining: bool) -> SignalMeaning {
     }
 }
 
+/// SIGHUP: reload the TLS files if there are any (once for every worker: they
+/// share them), else say it is ignored.
+pub fn reload(tls: Option<&Tls>) {
+    match tls {
+        Some(tls) => tls.reload(),
+        None => info!("SIGHUP: ignored (flags change only with a restart)"),
+    }
+}
+
 /// Start the thread that turns signals into requests to `handles`.
-pub fn forward(handles: Vec<ServerHandle>) -> io::Result<()> {
+pub fn forward(handles: Vec<ServerHandle>, tls: Option<Arc<Tls>>) -> io::Result<()> {
     let mut signals = Signals::new(HANDLED)?;
     std::thread::Builder::new()
         .name("hello-reactor-signals".into())
@@ -63,6 +72,10 @@ pub fn forward(handles: Vec<ServerHandle>) -> io::Result<()> {
             for signal in signals.forever() {
                 let result = match meaning(signal, draining) {
                     SignalMeaning::Nothing => Ok(()),
+                    SignalMeaning::Reload => {
+                        reload(tls.as_deref());
+                        Ok(())
+                    }
                     SignalMeaning::Drain => {
                         draining = true;
                         handles.iter().try_for_each(ServerHandle::shutdown)

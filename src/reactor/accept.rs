@@ -8,6 +8,7 @@
 //! late loses no edge).
 
 use std::io;
+use std::sync::Arc;
 
 use log::{debug, trace, warn};
 use mio::{Interest, Token};
@@ -15,7 +16,9 @@ use mio::{Interest, Token};
 use super::driver::{Connection, Next, Readiness};
 use super::metrics::CloseReason;
 use super::stream::{Endpoint, Listener, Peer, Stream};
+use super::tls::TlsStream;
 use super::{LISTENER, Server, after_call, listener, new_core};
+use crate::certs::Tls;
 use crate::config::Config;
 use crate::reactor::listener::Accepted;
 
@@ -49,6 +52,8 @@ pub(super) struct Acceptor {
     read_at_accept: bool,
     last_fd_warning: Option<u64>,
     last_cap_warning: Option<u64>,
+    /// With `--tls-cert`: every new connection starts a TLS handshake.
+    pub(super) tls: Option<Arc<Tls>>,
 }
 
 impl Acceptor {
@@ -68,6 +73,7 @@ impl Acceptor {
             at_cap: false,
             last_fd_warning: None,
             last_cap_warning: None,
+            tls: config.tls.clone(),
         })
     }
 }
@@ -142,6 +148,16 @@ impl Server {
         // The key `insert` will use: the token this connection's events will carry.
         let key = self.connections.vacant_key();
         let id = self.data.id(key);
+        let stream = match &self.accept.tls {
+            None => stream,
+            Some(tls) => match TlsStream::new(stream, tls, self.handshake_deadline(), id) {
+                Ok(tls) => Stream::Tls(Box::new(tls)),
+                Err(e) => {
+                    warn!("{id}: cannot start TLS: {e}");
+                    return;
+                }
+            },
+        };
         let (core, sniff) = new_core(&self.data);
         let mut conn = Connection::new(stream, core, sniff);
         self.data.common.stats.connections += 1;
@@ -192,6 +208,11 @@ impl Server {
         );
         let inserted = self.connections.insert(conn);
         debug_assert_eq!(inserted, key);
+    }
+
+    /// A handshake starting now must end within the header timeout.
+    fn handshake_deadline(&self) -> u64 {
+        self.data.now + self.data.common.timeouts.header
     }
 
     /// At the cap with the listener readable (an edge, or accepting left off with

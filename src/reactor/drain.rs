@@ -40,6 +40,8 @@ pub enum SignalMeaning {
     Drain,
     /// Stop at once.
     Stop,
+    /// Read the TLS certificate, key and client CA again (SIGHUP).
+    Reload,
 }
 
 /// The signals a reactor receives in its own `Poll` (one reactor in the process),
@@ -76,7 +78,16 @@ impl Server {
                 SignalMeaning::Nothing => {}
                 SignalMeaning::Drain => self.begin_drain(),
                 SignalMeaning::Stop => self.drain.stop_now = true,
+                SignalMeaning::Reload => self.reload_tls(),
             }
+        }
+    }
+
+    /// SIGHUP: new connections get the certificate in the files now.
+    pub fn reload_tls(&mut self) {
+        match &self.accept.tls {
+            Some(tls) => tls.reload(),
+            None => log::info!("SIGHUP: ignored (flags change only with a restart)"),
         }
     }
 

@@ -200,6 +200,11 @@ impl Connection {
         self.close_reason.get_or_insert(reason);
     }
 
+    /// The socket, for (de)registration; with TLS, its layer (ALPN, say).
+    pub fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
     /// The socket, for (de)registration.
     pub fn stream_mut(&mut self) -> &mut Stream {
         &mut self.stream
@@ -244,8 +249,26 @@ impl Connection {
         self.drive(cx)
     }
 
-    /// The core's deadline has passed: it closes, or answers `408` first.
+    /// When to call [`Connection::expire`]: the core's deadline, or a TLS
+    /// handshake's if that comes first (the core does not see the handshake).
+    pub fn poll_at(&self) -> u64 {
+        let at = self.core.poll_at();
+        self.stream
+            .handshake_deadline()
+            .map_or(at, |tls| at.min(tls))
+    }
+
+    /// The core's deadline has passed: it closes, or answers `408` first. A TLS
+    /// handshake past the header timeout just closes.
     pub fn expire(&mut self, cx: &mut Context<'_>) -> Next {
+        if self
+            .stream
+            .handshake_deadline()
+            .is_some_and(|at| at <= cx.shared.now)
+        {
+            self.note_close(CloseReason::HeaderTimeout);
+            return Next::Close;
+        }
         if let Some(reason) = self.core.timeout_reason() {
             self.note_close(reason);
         }
@@ -326,17 +349,20 @@ impl Connection {
         Next::Close
     }
 
+    /// Output waits: in the spill, or (TLS) records the socket did not take.
     fn output_pending(&self) -> bool {
         self.spill
             .as_ref()
             .is_some_and(|s| !s.output.is_empty() || s.stream_at < s.stream_end)
+            || self.stream.pending_output()
     }
 
     /// After a read of `n` bytes into a buffer of `capacity`: may more input wait?
     /// A short read drained the socket (rule 1), unless a FIN is known to be pending:
-    /// its edge was already reported, so only reading on to `Ok(0)` will see it.
+    /// its edge was already reported, so only reading on to `Ok(0)` will see it; or
+    /// the stream says input waits (TLS: plaintext is shorter than its records).
     fn more_input_after_read(&self, n: usize, capacity: usize) -> bool {
-        n == capacity || self.read_closed
+        n == capacity || self.read_closed || self.stream.input_waits()
     }
 
     fn has_deferred_input(&self) -> bool {
@@ -362,9 +388,11 @@ mod tests {
         // mio's TcpStream carries a selector id in debug builds only (+16 bytes).
         // The TCP/Unix `Stream` enum adds a tag: 8 bytes in release, where it fills
         // what was padding (64 bytes before and after), and 8 in debug (72 -> 80).
-        // The core's pointer to its held answers (`--delay`, `None` otherwise) adds
-        // 8: no padding was left to absorb it (72 in release, 88 in debug).
-        let budget = if cfg!(debug_assertions) { 88 } else { 72 };
+        // The core's pointer to its held answers (`--delay`, `None` otherwise) and
+        // the stream's third variant, TLS (one pointer to rustls's state, `tls.rs`),
+        // each add 8 bytes: no padding was left to absorb them (64 -> 80 in release,
+        // 80 -> 88 in debug). 10,000 plain connections pay 160 KB for the options.
+        let budget = if cfg!(debug_assertions) { 88 } else { 80 };
         let size = std::mem::size_of::<Connection>();
         eprintln!("Connection is {size} bytes (budget {budget})");
         assert!(size <= budget, "Connection is {size} bytes");

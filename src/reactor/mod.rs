@@ -80,6 +80,7 @@ mod scrape;
 pub mod stream;
 mod ticker;
 pub mod timers;
+pub mod tls;
 
 pub use accept::ACCEPTS_PER_TURN;
 pub use clock::Clock;

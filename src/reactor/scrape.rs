@@ -23,6 +23,7 @@ use slab::Slab;
 
 use super::metrics::{self, Snapshot};
 use super::{METRICS, Server};
+use crate::certs::Tls;
 
 /// Scrape connections' tokens start here; a client connection's token is its slab
 /// key, which stays far below.
@@ -207,13 +208,14 @@ impl Server {
     pub(super) fn scrape_ready(&mut self, token: Token) {
         let key = token.0 - SCRAPE_BASE;
         let snapshots = self.all_snapshots();
+        let tls = self.accept.tls.as_deref();
         let Some(scrapes) = self.scrapes.as_mut() else {
             return;
         };
         let Some(scrape) = scrapes.conns.get_mut(key) else {
             return;
         };
-        let done = match scrape.progress(&snapshots) {
+        let done = match scrape.progress(&snapshots, tls) {
             Ok(done) => done,
             Err(e) => {
                 debug!("metrics: {e}");
@@ -242,7 +244,7 @@ impl Server {
 
 impl Scrape {
     /// Read, answer once the head is in, write. `Ok(true)`: done, close it.
-    fn progress(&mut self, snapshots: &[Snapshot]) -> io::Result<bool> {
+    fn progress(&mut self, snapshots: &[Snapshot], tls: Option<&Tls>) -> io::Result<bool> {
         if self.output.is_empty() {
             let mut chunk = [0u8; 1024];
             loop {
@@ -257,7 +259,7 @@ impl Scrape {
                     break;
                 }
             }
-            match answer(&self.input, snapshots) {
+            match answer(&self.input, snapshots, tls) {
                 Some(output) => self.output = output,
                 None => return Ok(false), // the head is not complete yet
             }
@@ -276,7 +278,7 @@ impl Scrape {
 }
 
 /// The whole response to a request head, or `None` while the head is incomplete.
-fn answer(input: &[u8], snapshots: &[Snapshot]) -> Option<Vec<u8>> {
+fn answer(input: &[u8], snapshots: &[Snapshot], tls: Option<&Tls>) -> Option<Vec<u8>> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut request = httparse::Request::new(&mut headers);
     let (status, body, head_only) = match request.parse(input) {
@@ -287,7 +289,11 @@ fn answer(input: &[u8], snapshots: &[Snapshot]) -> Option<Vec<u8>> {
             let method = request.method.unwrap_or("");
             match (method, path) {
                 ("GET" | "HEAD", "/metrics") => {
-                    ("200 OK", metrics::render(snapshots), method == "HEAD")
+                    let mut text = metrics::render(snapshots);
+                    if let Some(tls) = tls {
+                        tls.stats.render(&mut text);
+                    }
+                    ("200 OK", text, method == "HEAD")
                 }
                 (_, "/metrics") => ("405 Method Not Allowed", "GET only\n".into(), false),
                 _ => ("404 Not Found", "metrics are at /metrics\n".into(), false),

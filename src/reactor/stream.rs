@@ -38,6 +38,8 @@ use mio::{Interest, Registry, Token};
 #[cfg(target_os = "linux")]
 use rustix::net::{RecvFlags, SendFlags};
 
+use super::tls::TlsStream;
+
 /// Where a server listens: a TCP address or a Unix socket path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -65,6 +67,9 @@ pub enum Stream {
     Tcp(TcpStream),
     /// A Unix domain stream connection.
     Unix(UnixStream),
+    /// TLS over either (`--tls-cert`): boxed, so that a plain connection's slab
+    /// entry does not grow by rustls's state (see `tls.rs`).
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -73,14 +78,53 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_nodelay(on),
             Stream::Unix(_) => Ok(()),
+            Stream::Tls(s) => s.socket().set_nodelay(on),
         }
     }
 
-    /// Shut down one or both directions.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    /// Shut down one or both directions (over TLS, `close_notify` first).
+    pub fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.shutdown(how),
             Stream::Unix(s) => s.shutdown(how),
+            Stream::Tls(s) => s.shutdown(how),
+        }
+    }
+
+    /// Output written but not yet in the socket: TLS records the socket did not
+    /// take. The driver treats it as its own spilled output (see `tls.rs`).
+    #[inline]
+    pub fn pending_output(&self) -> bool {
+        match self {
+            Stream::Tls(s) => s.pending_output(),
+            _ => false,
+        }
+    }
+
+    /// TLS: the last read returned less than a full buffer with input still in
+    /// the socket (plaintext is shorter than its records), so read again.
+    #[inline]
+    pub fn input_waits(&self) -> bool {
+        match self {
+            Stream::Tls(s) => s.input_waits(),
+            _ => false,
+        }
+    }
+
+    /// While a TLS handshake is under way: when it must be done (loop ms).
+    #[inline]
+    pub fn handshake_deadline(&self) -> Option<u64> {
+        match self {
+            Stream::Tls(s) => s.handshake_deadline(),
+            _ => None,
+        }
+    }
+
+    /// The TLS layer, if this is a TLS connection (for its ALPN protocol, say).
+    pub fn tls(&self) -> Option<&TlsStream> {
+        match self {
+            Stream::Tls(s) => Some(s),
+            _ => None,
         }
     }
 }
@@ -90,6 +134,7 @@ impl AsFd for Stream {
         match self {
             Stream::Tcp(s) => s.as_fd(),
             Stream::Unix(s) => s.as_fd(),
+            Stream::Tls(s) => s.socket().as_fd(),
         }
     }
 }
@@ -99,6 +144,9 @@ impl Read for Stream {
     #[cfg(target_os = "linux")]
     #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Stream::Tls(s) = self {
+            return s.read(buf);
+        }
         let (n, _) = rustix::net::recv(self.as_fd(), buf, RecvFlags::empty())?;
         Ok(n)
     }
@@ -109,6 +157,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -119,7 +168,29 @@ impl Write for Stream {
     #[cfg(target_os = "linux")]
     #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Stream::Tls(s) = self {
+            return s.write(buf);
+        }
         Ok(rustix::net::send(self.as_fd(), buf, SendFlags::NOSIGNAL)?)
+    }
+
+    /// Used by TLS to send several queued records in one system call.
+    #[cfg(target_os = "linux")]
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        if let Stream::Tls(s) = self {
+            let buf = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &**b);
+            return s.write(buf);
+        }
+        let mut control = rustix::net::SendAncillaryBuffer::default();
+        Ok(rustix::net::sendmsg(
+            self.as_fd(),
+            bufs,
+            &mut control,
+            SendFlags::NOSIGNAL,
+        )?)
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -128,11 +199,18 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
         }
     }
 
+    /// A socket has no user-space buffer; TLS sends the records it holds, and
+    /// returns `WouldBlock` if some still wait.
+    #[inline]
     fn flush(&mut self) -> io::Result<()> {
-        Ok(()) // sockets have no user-space buffer
+        match self {
+            Stream::Tls(s) => s.flush(),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -146,6 +224,7 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.register(registry, token, interest),
             Stream::Unix(s) => s.register(registry, token, interest),
+            Stream::Tls(s) => s.socket_mut().register(registry, token, interest),
         }
     }
 
@@ -158,6 +237,7 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.reregister(registry, token, interest),
             Stream::Unix(s) => s.reregister(registry, token, interest),
+            Stream::Tls(s) => s.socket_mut().reregister(registry, token, interest),
         }
     }
 
@@ -165,6 +245,7 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.deregister(registry),
             Stream::Unix(s) => s.deregister(registry),
+            Stream::Tls(s) => s.socket_mut().deregister(registry),
         }
     }
 }

@@ -64,7 +64,7 @@ impl Server {
         due.extend(
             self.connections
                 .iter()
-                .filter(|(_, conn)| conn.core().poll_at() <= now)
+                .filter(|(_, conn)| conn.poll_at() <= now)
                 .map(|(key, _)| key),
         );
         for key in due.drain(..) {

@@ -12,6 +12,7 @@ use hello_reactor::{Config, Running, Server};
 
 pub mod haproxy;
 pub mod threads;
+pub mod tls;
 
 /// Longest any single read in a test waits before the test fails.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,6 +198,14 @@ pub fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
+/// How many times `needle` occurs in `haystack`.
+pub fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -241,11 +250,12 @@ pub fn stdout_line(child: &mut Child) -> String {
     String::from_utf8(line).unwrap()
 }
 
-/// Read the `Serving HTTP on ...` line and return its address.
+/// Read the `Serving HTTP on ...` (or `HTTPS`) line and return its address.
 pub fn first_line_addr(child: &mut Child) -> SocketAddr {
     let line = stdout_line(child);
     let addr = line
         .strip_prefix("Serving HTTP on ")
+        .or_else(|| line.strip_prefix("Serving HTTPS on "))
         .and_then(|rest| rest.strip_suffix(" ..."))
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     addr.parse().unwrap()

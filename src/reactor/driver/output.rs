@@ -73,7 +73,7 @@ impl Connection {
         }
         cx.shared.out.clear();
         result?;
-        if all {
+        if all && !self.stream.pending_output() {
             self.on_sent(cx);
         } else {
             self.core.write_blocked(cx);
@@ -101,7 +101,17 @@ impl Connection {
         if !self.writable {
             return Ok(false);
         }
+        // TLS records the socket did not take are older than the spill: first.
+        match self.stream.flush() {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.writable = false;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
         let Some(spill) = self.spill.as_mut() else {
+            self.on_sent(cx);
             return Ok(true);
         };
         let (before, streamed_before) = (spill.written, spill.stream_at);
