@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
-use crate::certs::{Tls, TlsFiles};
+use crate::certs::{self, Tls, TlsFiles};
 use crate::config::{self, Config, Http2Mode, ListenerMode};
 use crate::protocol::framing::Limits;
 use crate::protocol::h2;
@@ -398,6 +398,11 @@ impl Cli {
             cert,
             key,
             client_ca: self.tls_client_ca.clone(),
+            alpn: match self.http2 {
+                Http2Mode::On => certs::ALPN,
+                Http2Mode::Off => certs::ALPN_HTTP1,
+                Http2Mode::Only => certs::ALPN_H2,
+            },
         };
         Tls::load(files).map(Some)
     }

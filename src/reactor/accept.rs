@@ -158,7 +158,7 @@ impl Server {
                 }
             },
         };
-        let (core, sniff) = new_core(&self.data);
+        let (core, sniff) = new_core(&self.data, self.accept.tls.is_some());
         let mut conn = Connection::new(stream, core, sniff);
         self.data.common.stats.connections += 1;
         debug!(

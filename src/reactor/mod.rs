@@ -429,17 +429,14 @@ fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
 }
 
 /// A new protocol core for a connection accepted now, and whether its first
-/// bytes may still choose HTTP/2 instead (`--http2 on`: prior knowledge).
-fn new_core(data: &LoopData) -> (Core, bool) {
+/// bytes may still choose HTTP/2 instead: by the preface on a cleartext port
+/// (`--http2 on`, prior knowledge), by ALPN over TLS (`on` or `only`).
+fn new_core(data: &LoopData, tls: bool) -> (Core, bool) {
+    let http1 = || Core::Http1(Conn::new(data.now, &data.common.timeouts));
     match data.h2.mode {
-        Http2Mode::On => (
-            Core::Http1(Conn::new(data.now, &data.common.timeouts)),
-            true,
-        ),
-        Http2Mode::Off => (
-            Core::Http1(Conn::new(data.now, &data.common.timeouts)),
-            false,
-        ),
+        Http2Mode::Off => (http1(), false),
+        Http2Mode::On => (http1(), true),
+        Http2Mode::Only if tls => (http1(), true),
         Http2Mode::Only => {
             let session = Session::new(data.now, &data.common.timeouts);
             (Core::Http2(Box::new(session)), false)

@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use log::trace;
 
 use super::{Connection, Setup};
+use crate::config::Http2Mode;
 use crate::protocol::Stop;
 use crate::protocol::h2::session::PREFACE;
 use crate::reactor::context::Context;
@@ -92,7 +93,23 @@ impl Connection {
     /// knowledge): the whole HTTP/2 preface starts a session, which reads the
     /// preface itself; anything else is HTTP/1.1. A proper prefix of the
     /// preface decides nothing yet: it is kept, and `false` says so.
+    /// Over TLS, ALPN has chosen already (the handshake is done before any
+    /// plaintext): `h2`, or HTTP/1.1.
     fn choose_core(&mut self, cx: &mut Context<'_>, data: &[u8]) -> bool {
+        if let Some(tls) = self.stream.tls() {
+            let h2 = match tls.alpn() {
+                Some(protocol) => protocol == b"h2",
+                None => cx.h2.mode == Http2Mode::Only,
+            };
+            self.setup = Setup::Chosen;
+            if h2 {
+                trace!("{}: ALPN h2: HTTP/2", cx.shared.id);
+                self.core = Core::http2(cx);
+            } else {
+                trace!("{}: ALPN not h2: HTTP/1.1", cx.shared.id);
+            }
+            return true;
+        }
         let held = self.spill.as_ref().map_or(0, |s| s.input.len());
         let end = (held + data.len()).min(PREFACE.len());
         let agrees = held <= end && data[..end - held] == PREFACE[held..end];
