@@ -295,3 +295,63 @@ fn sigterm_sends_goaway_and_finishes_the_open_stream() {
     let (status, _) = server.wait(Duration::from_secs(5));
     assert!(status.success());
 }
+
+/// The value of the metrics sample that starts with `name`.
+fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: m\r\n\r\n")
+        .unwrap();
+    let (text, _) = read_until_eof(&mut stream, Duration::from_secs(5));
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+#[test]
+fn metrics_count_responses_by_protocol_streams_and_goaways() {
+    if !common::tool_available("curl") {
+        return;
+    }
+    let mut server = Serving::start(&["--metrics-bind", "127.0.0.1:0"], None);
+    let line = server.line();
+    let metrics: SocketAddr = line
+        .strip_prefix("Metrics on http://")
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("second line {line:?}"))
+        .parse()
+        .unwrap();
+    let url = url(server.addr);
+    for extra in [&["--http2-prior-knowledge"][..], &[]] {
+        let out = run_bounded(
+            Command::new("curl")
+                .args(["-s", "--max-time", "5"])
+                .args(extra)
+                .arg(&url),
+            Duration::from_secs(10),
+        );
+        assert_eq!(text(&out.stdout), "Hello, World!");
+    }
+    let responses = "hello_reactor_responses_total{protocol=";
+    assert_eq!(
+        metric(metrics, &format!("{responses}\"h1\",status=\"200\"}}")),
+        1
+    );
+    assert_eq!(
+        metric(metrics, &format!("{responses}\"h2\",status=\"200\"}}")),
+        1
+    );
+    assert_eq!(metric(metrics, "hello_reactor_h2_streams_total"), 1);
+    // curl closes without waiting for one: the idle GOAWAY is not sent.
+    let calm = "hello_reactor_h2_goaways_total{reason=\"enhance_your_calm\"}";
+    assert_eq!(metric(metrics, calm), 0);
+    if python_h2_available() {
+        let port = server.addr.port().to_string();
+        run_bounded(
+            Command::new("python3").args([&script(), "settings_flood", &port]),
+            Duration::from_secs(20),
+        );
+        assert_eq!(metric(metrics, calm), 1);
+    }
+}
