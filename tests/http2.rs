@@ -355,3 +355,20 @@ fn metrics_count_responses_by_protocol_streams_and_goaways() {
         assert_eq!(metric(metrics, calm), 1);
     }
 }
+
+#[test]
+fn trace_narrates_the_choice_of_core() {
+    let serving = Serving::start(&[], Some("hello_reactor=trace"));
+    let mut h2 = connect(serving.addr);
+    h2.write_all(PREFACE).unwrap();
+    h2.write_all(SETTINGS).unwrap();
+    let mut h1 = connect(serving.addr);
+    h1.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    read_until_eof(&mut h1, Duration::from_secs(5));
+    drop(h2);
+    let (status, log) = serving.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains(": HTTP/2 preface: h2"), "{log}");
+    assert!(log.contains(": no HTTP/2 preface: HTTP/1.1"), "{log}");
+}
