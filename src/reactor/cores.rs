@@ -90,14 +90,6 @@ impl Core {
         Core::Http2(Box::new(Session::new(cx.shared.now, cx.shared.timeouts)))
     }
 
-    /// `"h1"` or `"h2"`, as the metrics label it.
-    pub fn protocol(&self) -> &'static str {
-        match self {
-            Core::Http1(_) => "h1",
-            Core::Http2(_) => "h2",
-        }
-    }
-
     /// Answer what `data` holds; see [`Conn::process`].
     pub fn process(&mut self, cx: &mut Context<'_>, data: &[u8]) -> (usize, Stop) {
         match self {

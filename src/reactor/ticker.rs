@@ -101,7 +101,7 @@ impl Server {
             let Some(conn) = self.connections.get_mut(key) else {
                 continue;
             };
-            if conn.core().poll_at() > now {
+            if conn.poll_at() > now {
                 continue;
             }
             let next = conn.expire(&mut self.data.context(key));
