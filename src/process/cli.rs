@@ -38,7 +38,7 @@ fn text(bytes: &[u8]) -> String {
 #[command(
     name = "hello-reactor",
     version,
-    about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
+    about = "A single-threaded, event-driven HTTP/1.1 and HTTP/2 server that answers every request with one fixed response."
 )]
 pub struct Cli {
     /// Address to listen on: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (port 0 picks a free port) or `unix:PATH`
