@@ -372,3 +372,21 @@ fn trace_narrates_the_choice_of_core() {
     assert!(log.contains(": HTTP/2 preface: h2"), "{log}");
     assert!(log.contains(": no HTTP/2 preface: HTTP/1.1"), "{log}");
 }
+
+#[test]
+fn upgrade_h2c_is_not_honoured() {
+    // RFC 9113 deprecates it: curl's `Upgrade: h2c` gets an HTTP/1.1 answer.
+    if !common::tool_available("curl") {
+        return;
+    }
+    let server = start(|_| {});
+    let out = run_bounded(
+        Command::new("curl").args(["-sv", "--http2", "--max-time", "5", &url(server.addr())]),
+        Duration::from_secs(10),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(text(&out.stdout), "Hello, World!", "{stderr}");
+    assert!(stderr.contains("Upgrade: h2c"), "{stderr}");
+    assert!(stderr.contains("< HTTP/1.1 200 OK"), "{stderr}");
+    assert!(!stderr.contains("< HTTP/1.1 101"), "{stderr}");
+}
