@@ -130,3 +130,33 @@ fn chromium_loads_the_page_over_h2() {
         "every connection spoke h2: {log}"
     );
 }
+
+#[test]
+fn with_http2_only_alpn_offers_h2_alone() {
+    let Some(pki) = setup("h2-only-curl", &["curl"]) else {
+        return;
+    };
+    let serving = serve(&pki, &["--http2", "only"], None);
+    let out = curl_http2(&pki, &serving);
+    let log = text(&out.stderr);
+    assert_eq!(text(&out.stdout), "Hello, World!", "{log}");
+    assert!(log.contains("ALPN: server accepted h2"), "{log}");
+    // A client that offers only http/1.1 has no protocol in common: refused.
+    let port = serving.addr.port();
+    let out = run_bounded(
+        Command::new("curl").args([
+            "-s",
+            "--http1.1",
+            "--max-time",
+            "10",
+            "--cacert",
+            &pki.path("ca.pem"),
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+        ]),
+        LIMIT,
+    );
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+}
