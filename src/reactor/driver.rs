@@ -55,6 +55,8 @@ use crate::protocol::Want;
 mod input;
 mod output;
 
+use input::Setup;
+
 /// Size of the loop's shared read buffer.
 pub const READ_BUF_SIZE: usize = 64 * 1024;
 /// Reads one connection may do per loop turn before others get their turn.
@@ -111,20 +113,6 @@ pub enum Next {
     Yield,
     /// Remove and close the connection.
     Close,
-}
-
-/// Two one-time steps of a connection, in the order they happen, kept in one
-/// byte (the slab entry has none to spare): its first bytes choose the core,
-/// then, once output needs it, `TCP_NODELAY` is set. No output is made before
-/// the choice (sniffed bytes are only held), so the order always holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Setup {
-    /// The first bytes may still choose HTTP/2 (`--http2 on`).
-    Sniff,
-    /// The core is chosen; Nagle's algorithm is on.
-    Chosen,
-    /// `TCP_NODELAY` is set.
-    NoDelay,
 }
 
 /// Bytes a connection must keep between calls; allocated only while non-empty.

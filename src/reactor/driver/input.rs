@@ -5,13 +5,27 @@ use std::io::{self, Read};
 
 use log::trace;
 
-use super::{Connection, Setup};
+use super::Connection;
 use crate::config::Http2Mode;
 use crate::protocol::Stop;
 use crate::protocol::h2::session::PREFACE;
 use crate::reactor::context::Context;
 use crate::reactor::cores::Core;
 use crate::reactor::metrics::CloseReason;
+
+/// Two one-time steps of a connection, in the order they happen, kept in one
+/// byte (the slab entry has none to spare): its first bytes choose the core,
+/// then, once output needs it, `TCP_NODELAY` is set. No output is made before
+/// the choice (sniffed bytes are only held), so the order always holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Setup {
+    /// The first bytes may still choose HTTP/2 (`--http2 on`).
+    Sniff,
+    /// The core is chosen; Nagle's algorithm is on.
+    Chosen,
+    /// `TCP_NODELAY` is set.
+    NoDelay,
+}
 
 impl Connection {
     /// One `read` into the shared buffer, and everything that can be answered from it.
