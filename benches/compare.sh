@@ -29,6 +29,14 @@
 #                 request each (benches/idle_tls.py), bytes per connection
 #   tls-ka100-w2  tls-ka100 with hello-reactor --workers 2 (both on CPU 0), against
 #                 tls-ka100's one worker (hello-reactor only)
+# HTTP/2 loads (hello-reactor, nginx and h2o; h2load -t1 on CPU 1, -D DURATION; nginx
+# from $SHARED/nginx-tls-h2.conf, h2o from $SHARED/h2o.conf; not in the default LOADS):
+#   h2c-m100      h2c (prior knowledge), 100 connections, 100 streams each
+#                 h2load -c100 -m100
+#   h2c-m1        the same, one stream at a time: h2load -c100 -m1
+#   tls-h2-m100   h2 over TLS (ALPN), 100 connections, 100 streams each
+#   h2-idle       idle memory: IDLE_CONNS h2c connections, one request answered on
+#                 each, held open (benches/idle_h2.py), bytes per connection
 #
 # Usage: benches/compare.sh            (from any directory)
 #
@@ -47,7 +55,8 @@
 #   LOADS="ka100 ka10k pipe16 close idle"   subset, in that order; also hl-closed, hl-open
 #   RATE=20000        requests/s of the hl-open load
 #   OUT=benches/results/<date>-<commit>   where the results go
-#   SERVERS="hello-reactor nginx floor"     subset; add floor-hello for the floor sending
+#   SERVERS="hello-reactor nginx floor"     subset; add h2o for the h2 loads (it runs
+#                     only those), and floor-hello for the floor sending
 #                     hello-reactor's exact 153-byte response (same syscalls as the
 #                     floor, hello-reactor's bytes): it separates what the longer
 #                     response costs the client from what the server costs
@@ -87,11 +96,12 @@ die() {
 for l in $LOADS; do
     case $l in ka100 | ka10k | pipe16 | close | idle | hl-closed | hl-open) ;;
     tls-ka100 | tls-close | tls-idle | tls-ka100-w2) ;;
-    *) die "unknown load '$l' (ka100 ka10k pipe16 close idle hl-closed hl-open tls-ka100 tls-close tls-idle tls-ka100-w2)" ;;
+    h2c-m100 | h2c-m1 | tls-h2-m100 | h2-idle) ;;
+    *) die "unknown load '$l' (ka100 ka10k pipe16 close idle hl-closed hl-open tls-ka100 tls-close tls-idle tls-ka100-w2 h2c-m100 h2c-m1 tls-h2-m100 h2-idle)" ;;
     esac
 done
 for s in $SERVERS; do
-    case $s in hello-reactor | nginx | floor | floor-hello) ;; *) die "unknown server '$s' (hello-reactor nginx floor floor-hello)" ;; esac
+    case $s in hello-reactor | nginx | h2o | floor | floor-hello) ;; *) die "unknown server '$s' (hello-reactor nginx h2o floor floor-hello)" ;; esac
 done
 
 # ---------------------------------------------------------------- tools
@@ -101,6 +111,12 @@ command -v nginx >/dev/null || [[ ! -x /usr/sbin/nginx ]] || PATH=$PATH:/usr/sbi
 command -v nginx >/dev/null || missing_pkgs+=(nginx-light)
 command -v python3 >/dev/null || missing_pkgs+=(python3)
 command -v taskset >/dev/null || missing_pkgs+=(util-linux)
+if [[ " $LOADS " == *" h2"* || " $LOADS " == *" tls-h2"* ]]; then
+    command -v h2load >/dev/null || missing_pkgs+=(nghttp2-client)
+fi
+if [[ " $SERVERS " == *" h2o "* ]]; then
+    command -v h2o >/dev/null || missing_pkgs+=(h2o)
+fi
 if ((${#missing_pkgs[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         log "installing ${missing_pkgs[*]} ..."
@@ -283,6 +299,7 @@ source benches/pinned.sh
 # the run's certificate, and TLS_ARGS holds hello-reactor's extra flags.
 TLS=
 TLS_ARGS=
+H2C= # set by the run loop for the h2c loads (nginx then serves h2c on the port)
 make_cert() { # the run's ECDSA P-256 certificate, once: $TMP/cert.pem, $TMP/key.pem
     [[ -f $TMP/cert.pem ]] && return 0
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
@@ -291,18 +308,46 @@ make_cert() { # the run's ECDSA P-256 certificate, once: $TMP/cert.pem, $TMP/key
 }
 
 # nginx's TLS config ($SHARED/nginx-tls-h2.conf) with this run's ports, certificate,
-# pid file and temp paths (its h2c server gets a port of its own).
+# pid file and temp paths: PORT is the TLS port, and the h2c server gets a port of its
+# own; with H2C set, PORT is the h2c port and TLS gets a free one.
 nginx_tls_conf() { # port -> path of the config
     local port=$1 conf=$TMP/nginx-tls.conf template=$SHARED/nginx-tls-h2.conf
+    local tls_port=$port h2c_port
+    h2c_port=$(free_port)
+    if [[ -n $H2C ]]; then
+        tls_port=$h2c_port h2c_port=$port
+    fi
     [[ -f $template ]] || die "$template not found (the tls-* loads need it for nginx)"
     mkdir -p "$TMP/nginx"
     sed -e "s|/tmp/anchor-nginx-tls.pid|$TMP/nginx/nginx.pid|" \
         -e "s|/tmp/anchor-nginx-tls-body|$TMP/nginx/body|" \
         -e "s|/tmp/anchor-cert.pem|$TMP/cert.pem|" -e "s|/tmp/anchor-key.pem|$TMP/key.pem|" \
-        -e "s|127\.0\.0\.1:18443|127.0.0.1:$port|" -e "s|127\.0\.0\.1:18082|127.0.0.1:$(free_port)|" \
+        -e "s|127\.0\.0\.1:18443|127.0.0.1:$tls_port|" -e "s|127\.0\.0\.1:18082|127.0.0.1:$h2c_port|" \
         -e "s|^\(\s*client_body_temp_path.*\)$|\1\n    proxy_temp_path $TMP/nginx/proxy;\n    fastcgi_temp_path $TMP/nginx/fastcgi;\n    uwsgi_temp_path $TMP/nginx/uwsgi;\n    scgi_temp_path $TMP/nginx/scgi;|" \
         "$template" >"$conf"
-    grep -q "127.0.0.1:$port ssl" "$conf" || die "could not set the port in $template"
+    grep -q "127.0.0.1:$port " "$conf" || die "could not set the port in $template"
+    echo "$conf"
+}
+
+# h2o's config ($SHARED/h2o.conf) with this run's ports, certificate, body file, pid
+# and log: PORT is the TLS port with TLS set, else the cleartext one.
+h2o_conf() { # port -> path of the config
+    local port=$1 conf=$TMP/h2o.conf template=$SHARED/h2o.conf
+    [[ -f $template ]] || die "$template not found (the h2 loads need it for h2o)"
+    local plain=$port tls
+    tls=$(free_port)
+    if [[ -n $TLS ]]; then
+        plain=$tls tls=$port
+    fi
+    printf 'Hello, World!' >"$TMP/hello.txt"
+    awk -v plain="$plain" -v tls="$tls" '
+        /port: 18083/ { sub(/18083/, plain) } /port: 18444/ { sub(/18444/, tls) } { print }' "$template" |
+        sed -e "s|/tmp/anchor-h2o.pid|$TMP/h2o.pid|" -e "s|/tmp/anchor-h2o.log|$TMP/h2o-error.log|" \
+            -e "s|/tmp/anchor-cert.pem|$TMP/cert.pem|" -e "s|/tmp/anchor-key.pem|$TMP/key.pem|" \
+            -e "s|/tmp/anchor-hello.txt|$TMP/hello.txt|" >"$conf"
+    # As root h2o would switch to nobody, who cannot write in $TMP: stay who we are.
+    sed -i "1i user: $(id -un)" "$conf"
+    grep -q "port: $port\$" "$conf" || die "could not set the port in $template"
     echo "$conf"
 }
 
@@ -316,13 +361,18 @@ start_server() { # name port -> sets SERVER_PID; returns 1 if it did not come up
         ;;
     nginx)
         local conf
-        if [[ -n $TLS ]]; then
+        if [[ -n $TLS || -n $H2C ]]; then
             conf=$(nginx_tls_conf "$port") || return 1
         else
             conf=$(nginx_conf "$port") || return 1
         fi
         taskset -c 0 nginx -p "$TMP/nginx/" -e "$TMP/nginx/error.log" -c "$conf" \
             >"$TMP/$name.log" 2>&1 &
+        ;;
+    h2o)
+        local conf
+        conf=$(h2o_conf "$port") || return 1
+        taskset -c 0 h2o -c "$conf" >"$TMP/$name.log" 2>&1 &
         ;;
     floor)
         taskset -c 0 "$FLOOR_BIN" "$port" >"$TMP/$name.log" 2>&1 &
@@ -538,6 +588,33 @@ run_wrk() { # round load server port
     record "$round" "$load" "$name" "$line"
 }
 
+run_h2load() { # round load server port: h2load -t1 on CPU 1 for DURATION seconds
+    local round=$1 load=$2 name=$3 port=$4 out=$OUT/h2load-$2-$3-r$1.txt
+    local url=http://127.0.0.1:$port/ streams=100
+    [[ -z $TLS ]] || url=https://127.0.0.1:$port/
+    [[ $load != h2c-m1 ]] || streams=1
+    measure "$round" "$load" "$name" "$out" h2load -t1 -c100 -m"$streams" -D"$DURATION" "$url" || return 0
+    local line
+    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" '
+        /^finished in/ { rps = $4 }
+        /^requests:/ { req = $6; f = $10; e = $12; t = $14 }
+        /^status codes:/ { n = $5 + $7 + $9 }
+        END {
+            errs = f + e + t + n
+            detail = ""
+            if (f) detail = detail "failed=" f ","
+            if (e) detail = detail "errored=" e ","
+            if (t) detail = detail "timeout=" t ","
+            if (n) detail = detail "non2xx=" n ","
+            if (req + 0 == 0) { errs += 1; detail = detail "no_requests," }
+            sub(",$", "", detail)
+            if (detail == "") detail = "-"
+            cpu = req > 0 ? ticks * 1e6 / hz / req : -1
+            printf "%.0f\t%.3f\t%d\t%s", rps, cpu, errs, detail
+        }' "$out")
+    record "$round" "$load" "$name" "$line"
+}
+
 run_hello_load() { # round load server port: hello-load on CPU 1, its JSON kept in $OUT
     local round=$1 load=$2 name=$3 port=$4
     local json=$OUT/$2-$3-r$1.json out=$OUT/$2-$3-r$1.txt
@@ -571,6 +648,10 @@ run_idle() { # round server port
         out=$OUT/tls-idle-$2-r$1.txt
         name=$name+tls
         taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" 50 1 >/dev/null 2>&1 || true # warm up
+    elif [[ -n $H2C ]]; then # h2c: recorded as server "NAME+h2"
+        client_py=$ROOT/benches/idle_h2.py
+        out=$OUT/h2-idle-$2-r$1.txt
+        name=$name+h2
     fi
     before=$(rss_kb "$SERVER_PID")
     taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
@@ -609,6 +690,7 @@ for s in $SERVERS; do
     case $s in
     hello-reactor) prepare_hello ;;
     nginx) prepare_nginx ;;
+    h2o) AVAILABLE[h2o]=1 ;;
     floor) prepare_floor ;;
     floor-hello) prepare_floor_hello ;;
     esac
@@ -631,7 +713,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
             if [[ $load == close && $name == floor* ]]; then
                 continue # the floor never closes a connection
             fi
-            TLS= TLS_ARGS=
+            TLS= TLS_ARGS= H2C=
+            H2=
+            [[ $load == h2* || $load == tls-h2* ]] && H2=1
+            [[ -n $H2 && $name == floor* ]] && continue # the floor speaks no HTTP/2
+            [[ -z $H2 && $name == h2o ]] && continue    # h2o is here for HTTP/2
+            [[ $load == h2c-* || $load == h2-idle ]] && H2C=1 && make_cert # nginx's config has TLS too
             if [[ $load == tls-* ]]; then
                 [[ $name == floor* ]] && continue # the floor speaks no TLS
                 [[ $load == tls-ka100-w2 && $name != hello-reactor ]] && continue
@@ -645,8 +732,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 FAILED=1
                 continue
             fi
-            if [[ $load == idle || $load == tls-idle ]]; then
+            if [[ $load == idle || $load == tls-idle || $load == h2-idle ]]; then
                 run_idle "$round" "$name" "$port"
+            elif [[ -n $H2 ]]; then
+                run_h2load "$round" "$load" "$name" "$port"
             elif [[ $load == hl-* ]]; then
                 run_hello_load "$round" "$load" "$name" "$port"
             else
@@ -682,6 +771,9 @@ NAMES = {
     "tls-ka100": "HTTPS keep-alive, 100 conns",
     "tls-close": "HTTPS, a handshake per request, 50 conns",
     "tls-ka100-w2": "HTTPS keep-alive, 100 conns, --workers 2",
+    "h2c-m100": "h2c, 100 conns × 100 streams",
+    "h2c-m1": "h2c, 100 conns × 1 stream",
+    "tls-h2-m100": "h2 over TLS, 100 conns × 100 streams",
 }
 DASH = "–"
 
@@ -747,6 +839,9 @@ if wrk_loads:
     for load in wrk_loads:
         for server in servers:
             key = (load, server)
+            h2 = load.startswith(("h2", "tls-h2"))
+            if (h2 and server.startswith("floor")) or (not h2 and server == "h2o"):
+                continue
             if load == "close" and server.startswith("floor"):
                 print("| %s | %s | %s | %s | %s |" % (NAMES[load], server, DASH, DASH, DASH))
                 continue
@@ -761,7 +856,7 @@ if wrk_loads:
     print()
 
     if "hello-reactor" in servers and len(servers) > 1:
-        others = [s for s in ("floor", "floor-hello", "nginx") if s in servers]
+        others = [s for s in ("floor", "floor-hello", "nginx", "h2o") if s in servers]
         print("Ratios, hello-reactor ÷ other, each from runs of the same round "
               "(CPU/req: lower is better, req/s: higher is better; "
               "from 3 rounds on: median (min–max)):")
@@ -794,10 +889,10 @@ if idle:
         note = "" if why == "-" else " (%s)" % why.replace("_", " ")
         print("| %s | %s | %s%s | %s kB | %s kB | %s |" % (server, held, failed, note, before, after, b))
     print()
-    for tag in ("", "+tls"):
+    for tag in ("", "+tls", "+h2"):
         if "hello-reactor" + tag not in per:
             continue
-        for other in ("floor", "floor-hello", "nginx"):
+        for other in ("floor", "floor-hello", "nginx", "h2o"):
             if per.get(other + tag):
                 mine, theirs = per["hello-reactor" + tag], per[other + tag]
                 if min(theirs) > 0:

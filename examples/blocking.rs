@@ -23,6 +23,11 @@
 //! a close). A write that times out means the client stopped reading for the
 //! whole write timeout: the connection is dropped.
 //!
+//! **HTTP/2 by the same interface.** A connection whose first bytes are the HTTP/2
+//! preface (prior knowledge, RFC 9113 §3.3) is driven the same way by the HTTP/2
+//! core ([`hello_reactor::protocol::h2::Session`]), handed those bytes unconsumed;
+//! its `sent` may queue more (DATA held back), so it is written until nothing is.
+//!
 //! What is still the seed's: **one client at a time.** A client that connects and
 //! sends nothing holds the server until its keep-alive timeout (75 s by default);
 //! everyone else waits in the accept queue. `--threads` gives each connection its
@@ -34,6 +39,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 use hello_reactor::Config;
+use hello_reactor::protocol::h2::answer::H2Answer;
+use hello_reactor::protocol::h2::session::PREFACE;
+use hello_reactor::protocol::h2::{self, Session};
 use hello_reactor::protocol::{Common, Conn, ConnId, Cx, Stop, Want};
 
 /// What every connection's core borrows ([`Common`]: answers, limits, timeouts,
@@ -42,6 +50,9 @@ struct Shared {
     common: Common,
     out: Vec<u8>,
     start: Instant,
+    /// What the HTTP/2 core borrows beyond that: its encoded answer and limits.
+    h2_answer: H2Answer,
+    h2_limits: h2::Limits,
 }
 
 impl Shared {
@@ -50,6 +61,8 @@ impl Shared {
             common: Common::new(&config.protocol(), SystemTime::now()),
             out: Vec::new(),
             start: Instant::now(),
+            h2_answer: H2Answer::new(&config.protocol().answer, SystemTime::now()),
+            h2_limits: config.h2_limits(),
         }
     }
 
@@ -66,15 +79,81 @@ impl Shared {
         let id = ConnId { worker: None, key };
         self.common.cx(id, now, false, &mut self.out)
     }
+
+    /// Lend everything to one call of the HTTP/2 core.
+    fn h2_cx(&mut self, key: usize) -> h2::Cx<'_> {
+        self.out.clear();
+        self.h2_answer.refresh_date(SystemTime::now());
+        h2::Cx {
+            id: ConnId { worker: None, key },
+            now: self.now(),
+            draining: false,
+            answer: &self.h2_answer,
+            limits: &self.h2_limits,
+            timeouts: &self.common.timeouts,
+            stats: &mut self.common.stats,
+            out: &mut self.out,
+        }
+    }
 }
 
-/// Drive one connection to its end with blocking calls.
+/// The first bytes choose the core: read until they are the whole HTTP/2
+/// preface (`true`) or stray from it; they are returned unconsumed. A client
+/// that stops mid-way is left to HTTP/1.1, whose header timeout answers it.
+fn sniff(stream: &mut TcpStream, shared: &Shared) -> io::Result<(Vec<u8>, bool)> {
+    let mut first = Vec::new();
+    let mut buf = [0u8; 4096];
+    let timeout = shared
+        .common
+        .timeouts
+        .keep_alive
+        .min(shared.common.timeouts.header);
+    stream.set_read_timeout(Some(Duration::from_millis(timeout)))?;
+    loop {
+        let n = first.len().min(PREFACE.len());
+        if first[..n] != PREFACE[..n] || n == PREFACE.len() {
+            let whole = n == PREFACE.len() && first[..n] == PREFACE[..];
+            return Ok((first, whole));
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok((first, false)),
+            Ok(k) => first.extend_from_slice(&buf[..k]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok((first, false));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Drive one connection with the core its first bytes chose.
 fn serve(mut stream: TcpStream, shared: &mut Shared, key: usize) -> io::Result<()> {
+    let (first, h2) = sniff(&mut stream, shared)?;
+    if h2 {
+        serve_h2(stream, shared, key, first)
+    } else {
+        serve_http1(stream, shared, key, first)
+    }
+}
+
+/// Drive one HTTP/1.1 connection to its end with blocking calls; `pending` holds
+/// its first bytes.
+fn serve_http1(
+    mut stream: TcpStream,
+    shared: &mut Shared,
+    key: usize,
+    mut pending: Vec<u8>,
+) -> io::Result<()> {
     let mut conn = Conn::new(shared.now(), &shared.common.timeouts);
     stream.set_write_timeout(Some(Duration::from_millis(shared.common.timeouts.write)))?;
     let mut buf = vec![0u8; 64 * 1024];
-    let mut pending = Vec::new(); // input the core has not consumed yet
-    let mut stop = Stop::Done;
+    // Bytes already read are answered before anything else is read (as after a full batch).
+    let mut stop = if pending.is_empty() {
+        Stop::Done
+    } else {
+        Stop::Full
+    };
     let mut filled = false; // the last read filled `buf`: more input may wait
     loop {
         let want = conn.wants();
@@ -126,6 +205,61 @@ fn serve(mut stream: TcpStream, shared: &mut Shared, key: usize) -> io::Result<(
                 pending.clear();
                 let _ = stream.shutdown(Shutdown::Write); // lingering close: FIN, then drain
             }
+        }
+    }
+}
+
+/// Drive one HTTP/2 connection to its end: the same calls, and `pending` starts
+/// with the preface, which the session reads itself.
+fn serve_h2(
+    mut stream: TcpStream,
+    shared: &mut Shared,
+    key: usize,
+    mut pending: Vec<u8>,
+) -> io::Result<()> {
+    let mut session = Session::new(shared.now(), &shared.common.timeouts);
+    stream.set_write_timeout(Some(Duration::from_millis(shared.common.timeouts.write)))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut fresh = true; // input waits in `pending`: process it before reading
+    loop {
+        let want = session.wants();
+        if want == Want::Close || want == Want::Room {
+            return Ok(());
+        }
+        let read = if fresh {
+            None
+        } else {
+            let left = session.poll_at().saturating_sub(shared.now()).max(1);
+            stream.set_read_timeout(Some(Duration::from_millis(left)))?;
+            Some(stream.read(&mut buf))
+        };
+        let mut cx = shared.h2_cx(key);
+        match read {
+            None => {}
+            Some(Ok(0)) => session.eof(&mut cx),
+            Some(Ok(_)) if want == Want::Drain => continue,
+            Some(Ok(n)) => {
+                pending.extend_from_slice(&buf[..n]);
+                fresh = true;
+            }
+            Some(Err(e)) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                session.expire(&mut cx);
+            }
+            Some(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+            Some(Err(e)) => return Err(e),
+        }
+        if fresh {
+            let (used, stop) = session.process(&mut cx, &pending);
+            pending.drain(..used);
+            fresh = stop == Stop::Full;
+        }
+        while !cx.out.is_empty() {
+            stream.write_all(cx.out)?;
+            cx.out.clear();
+            session.sent(&mut cx); // may queue DATA held back: write again
+        }
+        if session.wants() == Want::Drain {
+            let _ = stream.shutdown(Shutdown::Write);
         }
     }
 }
@@ -233,6 +367,39 @@ mod tests {
             &[b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"],
         );
         assert!(served.starts_with("HTTP/1.1 200 OK\r\n"), "{served}");
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn the_http2_preface_chooses_the_http2_core() {
+        let (addr, thread) = server(Config::default(), false, 1);
+        let mut client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // The preface in two pieces, an empty SETTINGS, then HEADERS (END_STREAM |
+        // END_HEADERS) for GET http://x/ in HPACK static-table indices.
+        let block = b"\x82\x86\x84\x41\x01x";
+        let mut headers = vec![0, 0, block.len() as u8, 1, 5, 0, 0, 0, 1];
+        headers.extend_from_slice(block);
+        for piece in [
+            &PREFACE[..10],
+            &PREFACE[10..],
+            b"\0\0\0\x04\0\0\0\0\0",
+            &headers,
+        ] {
+            client.write_all(piece).unwrap();
+            thread::sleep(Duration::from_millis(20));
+        }
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !got.ends_with(b"Hello, World!") {
+            let n = client.read(&mut chunk).unwrap();
+            assert!(n > 0, "closed early: {got:?}");
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(got[3], 4, "the server's SETTINGS come first: {got:?}");
+        drop(client);
         thread.join().unwrap();
     }
 

@@ -35,8 +35,12 @@ mod stats;
 
 pub use stats::{Outcome, TlsStats};
 
-/// The protocols ALPN offers. An HTTP/2 core would add `h2` in front.
-pub const ALPN: &[&[u8]] = &[b"http/1.1"];
+/// The protocols ALPN offers, most preferred first (`--http2 on`).
+pub const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+/// With `--http2 off`.
+pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
+/// With `--http2 only`.
+pub const ALPN_H2: &[&[u8]] = &[b"h2"];
 
 /// `--tls-cert`, `--tls-key` and `--tls-client-ca`: where the PEM files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Require client certificates signed by this CA (mTLS).
     pub client_ca: Option<PathBuf>,
+    /// The protocols ALPN offers ([`ALPN`], or as `--http2` narrows it).
+    pub alpn: &'static [&'static [u8]],
 }
 
 /// The crypto provider: ring by default (see `docs/tls.md` for the measurement),
@@ -107,7 +113,7 @@ impl TlsFiles {
             );
             bad("--tls-key", &self.key, why)
         })?;
-        config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+        config.alpn_protocols = self.alpn.iter().map(|p| p.to_vec()).collect();
         // The server's order (rustls's: AEADs, forward secrecy, strongest first),
         // not whatever a client prefers.
         config.ignore_client_order = true;
@@ -195,6 +201,7 @@ mod tests {
             cert: dir.join("cert.pem"),
             key: dir.join("key.pem"),
             client_ca: None,
+            alpn: ALPN,
         }
     }
 

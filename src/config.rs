@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use crate::certs::Tls;
 use crate::protocol::framing::Limits;
+use crate::protocol::h2;
 use crate::protocol::response::Answer;
 #[cfg(doc)]
 use crate::protocol::response::check_header;
@@ -41,6 +42,8 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 pub const STREAMED_BODY_MIN: u64 = 64 * 1024;
 /// `--workers`: one reactor, the single-threaded server.
 pub const DEFAULT_WORKERS: usize = 1;
+/// `--http2`: on, as a client that speaks it first (prior knowledge) is served.
+pub const DEFAULT_HTTP2: Http2Mode = Http2Mode::On;
 
 /// Everything a [`Server`](crate::Server) needs to know.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,10 +116,27 @@ pub struct Config {
     /// Pin worker i to the i-th CPU this process may run on (Linux).
     pub pin_workers: bool,
 
+    // --- HTTP/2 (issue #21).
+    /// Whether a connection may speak HTTP/2 (`--http2`).
+    pub http2: Http2Mode,
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` (`--h2-max-streams`).
+    pub h2_max_streams: u32,
+
     // --- TLS (issue #19): `--tls-cert`, `--tls-key`, `--tls-client-ca`.
     /// Serve HTTPS with this certificate and key (loaded, checked, and shared by
     /// every worker; [`Tls::load`]); `None`: plain HTTP.
     pub tls: Option<Arc<Tls>>,
+}
+
+/// Which protocols a connection may speak (`--http2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Http2Mode {
+    /// HTTP/2 for a connection that opens with its preface, else HTTP/1.1.
+    On,
+    /// HTTP/1.1 only: the preface gets HTTP/1.1's answer to it.
+    Off,
+    /// HTTP/2 only: HTTP/1.1 is refused (a GOAWAY, then the close).
+    Only,
 }
 
 /// How several workers get their connections (`--listener`).
@@ -177,6 +197,8 @@ impl Default for Config {
             workers: DEFAULT_WORKERS,
             listener: ListenerMode::default(),
             pin_workers: false,
+            http2: DEFAULT_HTTP2,
+            h2_max_streams: h2::Limits::DEFAULT.max_streams,
             tls: None,
         }
     }
@@ -215,6 +237,15 @@ impl Config {
                 fail_status: self.fail_status,
                 seed: self.seed,
             },
+        }
+    }
+
+    /// What the HTTP/2 core is told beyond the timeouts: HTTP/1.1's head and
+    /// body limits (the flags mean the same thing) and `--h2-max-streams`.
+    pub fn h2_limits(&self) -> h2::Limits {
+        h2::Limits {
+            max_streams: self.h2_max_streams,
+            ..h2::Limits::with_http1(&self.protocol().limits)
         }
     }
 }

@@ -1,5 +1,5 @@
-//! hello-reactor: an event-driven HTTP/1.1 server on [`mio`] that answers every
-//! request with one fixed response.
+//! hello-reactor: an event-driven HTTP/1.1 and HTTP/2 server on [`mio`] that
+//! answers every request with one fixed response.
 //!
 //! It grew from the blocking `webserver1.py` of ["Let's Build A Web Server. Part
 //! 1."](https://ruslanspivak.com/lsbaws-part1/) by Ruslan Spivak: accept one
@@ -21,9 +21,10 @@
 //!      |      certs.rs   that are not the core's; Config::protocol() makes the
 //!      |                 core's protocol::Settings. certs.rs: the TLS certificate
 //!      v                 and key, loaded once, carried by the Config
-//!   protocol  protocol/  one HTTP/1.1 connection as a state machine: bytes and
-//!                        "now" in, answers and "what I wait for, until when" out;
-//!                        no sockets, no clocks, no mio
+//!   protocol  protocol/  one HTTP/1.1 connection (or, in protocol/h2/, one
+//!                        HTTP/2 connection) as a state machine: bytes and "now"
+//!                        in, answers and "what I wait for, until when" out; no
+//!                        sockets, no clocks, no mio
 //! ```
 //!
 //! Imports run one way, down the drawing: a layer uses those below it (the process
@@ -32,7 +33,8 @@
 //! [`protocol::Settings`], never the [`Config`], so it does not grow when another
 //! layer gains a setting. The core ([`protocol::Conn`]) can be driven by anything
 //! that reads and writes bytes: the reactor ([`reactor::Connection`], which holds
-//! it in its field `http`) does it with non-blocking sockets and readiness events,
+//! it, or an HTTP/2 [`protocol::h2::Session`], in its field `core`) does it with
+//! non-blocking sockets and readiness events,
 //! `examples/blocking.rs` with blocking sockets, and the tests with plain byte
 //! strings and a clock that is just a number.
 //!
@@ -53,7 +55,9 @@
 //! | what happens to input and answers | [`protocol::conn`] |
 //! | framing: `Partial` is not an error, smuggling defences | [`protocol::framing`], [`protocol::chunked`] |
 //! | pre-rendered answers, the `Date` patch | [`protocol::response`] |
-//! | HTTP/2, a second core not yet driven by the reactor: frames, HPACK, stream states, flow control, flood budgets | [`protocol::h2`] |
+//! | HTTP/2, the second core: frames, HPACK, stream states, flow control, flood budgets, GOAWAY | [`protocol::h2`] |
+//! | one reactor, two cores: the `Core` enum, what HTTP/2 borrows, its counters | [`reactor::cores`], [`protocol::h2::counts`] |
+//! | the first bytes choose the core: the preface (h2c prior knowledge) or ALPN over TLS; `--http2 on\|off\|only` | `reactor/driver/input.rs` (`choose_core`), [`certs`] (`ALPN`) |
 //! | signals, the fd limit, the connection budget | [`process`] |
 //! | several reactors in one process: listening, splitting the cap, totals | [`process::Workers`] |
 //! | TCP, Unix or TLS streams: an enum, the stale socket file | `reactor/stream.rs`, [`reactor::listener`] |

@@ -248,6 +248,10 @@ mod flags {
             &["--fail-status", "99"],
             &["--body-size", "0"],
             &["--body-size", "1073741825"],
+            &["--http2", "maybe"],
+            &["--http2", ""],
+            &["--h2-max-streams", "0"],
+            &["--h2-max-streams", "many"],
         ] {
             let mut all = vec!["--bind", "127.0.0.1:0"];
             all.extend_from_slice(args);

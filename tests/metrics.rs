@@ -93,7 +93,10 @@ fn counts_are_exact_and_scrapes_are_not_requests() {
     );
     assert_eq!(sample(&text, "hello_reactor_requests_total"), 6, "{text}");
     assert_eq!(
-        sample(&text, "hello_reactor_responses_total{status=\"200\"}"),
+        sample(
+            &text,
+            "hello_reactor_responses_total{protocol=\"h1\",status=\"200\"}"
+        ),
         6
     );
     assert_eq!(sample(&text, "hello_reactor_connections_accepted_total"), 1);
@@ -201,7 +204,7 @@ fn the_reference_parser_reads_every_family() {
     );
     for expected in [
         "counter hello_reactor_requests_total [] 1.0",
-        "counter hello_reactor_responses_total [('status', '200')] 1.0",
+        "counter hello_reactor_responses_total [('protocol', 'h1'), ('status', '200')] 1.0",
         "counter hello_reactor_connections_accepted_total [] 1.0",
         "gauge hello_reactor_connections_open [] ",
         "counter hello_reactor_connections_closed_total [('reason', 'idle_timeout')] 0.0",

@@ -56,7 +56,8 @@ fn curl_speaks_tls_13_and_tls_12() {
         return;
     };
     let serving = serve(&pki, &[]);
-    let out = curl(&pki, &serving, &[]);
+    // HTTP/1.1 asked for: h2 over TLS has its own tests (tests/http2.rs).
+    let out = curl(&pki, &serving, &["--http1.1"]);
     let log = text(&out.stderr);
     assert_eq!(text(&out.stdout), "Hello, World!", "{log}");
     assert!(log.contains("SSL connection using TLSv1.3"), "{log}");

@@ -15,9 +15,10 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
-use crate::certs::{Tls, TlsFiles};
-use crate::config::{self, Config, ListenerMode};
+use crate::certs::{self, Tls, TlsFiles};
+use crate::config::{self, Config, Http2Mode, ListenerMode};
 use crate::protocol::framing::Limits;
+use crate::protocol::h2;
 use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_field_value, check_header};
 use crate::protocol::{FaultSettings, Status, Timeouts};
@@ -37,7 +38,7 @@ fn text(bytes: &[u8]) -> String {
 #[command(
     name = "hello-reactor",
     version,
-    about = "A single-threaded, event-driven HTTP/1.1 server that answers every request with one fixed response."
+    about = "A single-threaded, event-driven HTTP/1.1 and HTTP/2 server that answers every request with one fixed response."
 )]
 pub struct Cli {
     /// Address to listen on: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (port 0 picks a free port) or `unix:PATH`
@@ -138,6 +139,14 @@ pub struct Cli {
     #[arg(long)]
     pub pin_workers: bool,
 
+    // --- HTTP/2 (issue #21).
+    /// HTTP/2: `on` (a connection opening with the HTTP/2 preface speaks it),
+    /// `off` (HTTP/1.1 only) or `only` (HTTP/1.1 is refused)
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = config::DEFAULT_HTTP2)]
+    pub http2: Http2Mode,
+    /// Most concurrent HTTP/2 streams per connection (more are refused)
+    #[arg(long, value_name = "N", default_value_t = h2::Limits::DEFAULT.max_streams, value_parser = clap::value_parser!(u32).range(1..))]
+    pub h2_max_streams: u32,
     // --- TLS (issue #19).
     /// Serve HTTPS (TLS 1.2 and 1.3) with this certificate chain (PEM, leaf first);
     /// needs --tls-key
@@ -367,6 +376,8 @@ impl Cli {
             workers: self.workers,
             listener: self.listener,
             pin_workers: self.pin_workers,
+            http2: self.http2,
+            h2_max_streams: self.h2_max_streams,
             tls,
         })
     }
@@ -387,6 +398,11 @@ impl Cli {
             cert,
             key,
             client_ca: self.tls_client_ca.clone(),
+            alpn: match self.http2 {
+                Http2Mode::On => certs::ALPN,
+                Http2Mode::Off => certs::ALPN_HTTP1,
+                Http2Mode::Only => certs::ALPN_H2,
+            },
         };
         Tls::load(files).map(Some)
     }

@@ -75,6 +75,15 @@ impl<'a> Batch<'a> {
         self.len() == 0
     }
 
+    /// The buffer itself, for output that is not a list of ready-made answers
+    /// (HTTP/2's frames): a single answer queued so far is copied in first.
+    pub fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        if let Some(first) = self.single.take() {
+            self.bytes.extend_from_slice(first);
+        }
+        self.bytes
+    }
+
     /// Forget what was queued (it was written or copied elsewhere).
     pub fn clear(&mut self) {
         self.single = None;

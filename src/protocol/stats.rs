@@ -13,6 +13,7 @@ use std::fmt;
 use std::iter::Sum;
 use std::ops::AddAssign;
 
+use crate::protocol::h2::counts::{H2Counts, H2Summary};
 use crate::protocol::status::Status;
 
 /// Counters, one per possible code: counting a response is one indexed add,
@@ -40,6 +41,8 @@ pub struct Summary {
     pub resets: u64,
     /// Connections still open when a shutdown ran out of time (or was cut short).
     pub cut_off: u64,
+    /// What HTTP/2 counted (its requests and responses are in the totals above too).
+    pub h2: H2Summary,
 }
 
 impl Summary {
@@ -79,6 +82,7 @@ impl AddAssign<&Summary> for Summary {
             }
         }
         self.responses.sort_by_key(|&(status, _)| status);
+        self.h2 += &other.h2;
     }
 }
 
@@ -158,6 +162,8 @@ pub struct Stats {
     pub cut_off: u64,
     /// Answers held now by `--delay` (a gauge).
     pub held: u64,
+    /// HTTP/2's own counters.
+    pub h2: H2Counts,
 }
 
 impl Default for Stats {
@@ -172,6 +178,7 @@ impl Default for Stats {
             resets: 0,
             cut_off: 0,
             held: 0,
+            h2: H2Counts::default(),
         }
     }
 }
@@ -210,6 +217,7 @@ impl Stats {
             accept_fd_exhausted: self.accept_fd_exhausted,
             resets: self.resets,
             cut_off: self.cut_off,
+            h2: self.h2.summary(),
         }
     }
 }

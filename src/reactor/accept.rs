@@ -158,7 +158,8 @@ impl Server {
                 }
             },
         };
-        let mut conn = Connection::new(stream, new_core(&self.data));
+        let (core, sniff) = new_core(&self.data, self.accept.tls.is_some());
+        let mut conn = Connection::new(stream, core, sniff);
         self.data.common.stats.connections += 1;
         debug!(
             "{id}: accepted from {peer} ({} open)",

@@ -6,6 +6,7 @@
 //! different fields, so the borrows do not overlap.
 
 use super::clock::Clock;
+use super::cores::H2Shared;
 use super::driver::READ_BUF_SIZE;
 use super::metrics::IoCounters;
 use crate::config::Config;
@@ -22,6 +23,8 @@ pub struct Context<'a> {
     pub read_buf: &'a mut [u8],
     /// Bytes in and out (the reactor's counters; see `metrics.rs`).
     pub io: &'a mut IoCounters,
+    /// What HTTP/2 connections share (see `cores.rs`).
+    pub h2: &'a H2Shared,
 }
 
 /// The loop's data, owned by its thread and lent to one handler at a time.
@@ -36,6 +39,8 @@ pub struct LoopData {
     pub common: Common,
     /// The reactor's own counters: bytes, close reasons.
     pub io: IoCounters,
+    /// HTTP/2's encoded answer and limits, and which protocols are spoken.
+    pub h2: H2Shared,
     /// How often deadlines are checked: a quarter of the shortest timeout, between
     /// 10 ms and 1 s, so a timeout of 40 ms or more fires at most 25% late (and a
     /// shorter one at most 10 ms late).
@@ -47,7 +52,8 @@ pub struct LoopData {
 impl LoopData {
     /// Render the responses and size the buffers for `config`.
     pub fn new(config: &Config) -> LoopData {
-        let common = Common::new(&config.protocol(), Clock::start().wall());
+        let wall = Clock::start().wall();
+        let common = Common::new(&config.protocol(), wall);
         LoopData {
             worker: None,
             now: 0,
@@ -55,6 +61,7 @@ impl LoopData {
             tick_ms: (common.timeouts.shortest() / 4).clamp(10, 1000),
             common,
             io: IoCounters::default(),
+            h2: H2Shared::new(config, wall),
             read_buf: vec![0; READ_BUF_SIZE].into_boxed_slice(),
             out: Vec::with_capacity(2 * READ_BUF_SIZE),
         }
@@ -89,6 +96,7 @@ impl LoopData {
             shared: self.common.cx(id, self.now, self.draining, &mut self.out),
             read_buf: &mut self.read_buf,
             io: &mut self.io,
+            h2: &self.h2,
         }
     }
 }

@@ -3,9 +3,10 @@
 //!
 //! Two names that look alike: [`Connection`] (here, the reactor's slab entry) owns
 //! the socket, the spill buffers and the readiness flags, and holds in its field
-//! `http` a [`Conn`] (the protocol core: the HTTP/1.1 state machine, no socket).
-//! `Connection` does the `read` and `write` calls and feeds its `http`, which
-//! decides everything about HTTP. Each call also borrows `cx.shared`: the part of
+//! `core` a [`Core`] (the protocol core: the HTTP/1.1 or HTTP/2 state machine, no
+//! socket; see `cores.rs`). `Connection` does the `read` and `write` calls and
+//! feeds its `core`, which decides everything about HTTP. Its first bytes choose
+//! the core (`driver/input.rs`, rule 6). Each call also borrows `cx.shared`: the part of
 //! the loop that every connection shares (rendered answers, limits, timeouts, the
 //! head memo, counters and the output batch), lent to one call at a time. The loop calls [`Connection::ready`] when the socket may
 //! be readable or writable, [`Connection::expire`] when the core's deadline has
@@ -34,6 +35,11 @@
 //! 5. **Closing is staged.** When the core lingers, the write side is shut and input
 //!    is read and dropped until EOF (RFC 9112 §9.6), so the client reads the answer
 //!    instead of a reset.
+//! 6. **The first bytes choose the protocol.** With `--http2 on`, a connection
+//!    starts as HTTP/1.1 its `setup` is `Sniff`: bytes that begin the HTTP/2 preface
+//!    are held until they make it whole (then an HTTP/2 session takes them) or
+//!    stray from it (then HTTP/1.1 does, as ever). Once chosen, the choice costs
+//!    nothing more: the flag is checked only while input is read.
 
 use std::fmt;
 use std::io;
@@ -41,12 +47,15 @@ use std::io;
 use log::debug;
 
 use super::context::Context;
+use super::cores::Core;
 use super::metrics::CloseReason;
 use super::stream::Stream;
-use crate::protocol::{Conn, Phase, Want};
+use crate::protocol::Want;
 
 mod input;
 mod output;
+
+use input::Setup;
 
 /// Size of the loop's shared read buffer.
 pub const READ_BUF_SIZE: usize = 64 * 1024;
@@ -126,8 +135,8 @@ struct Spill {
 #[derive(Debug)]
 pub struct Connection {
     stream: Stream,
-    /// The HTTP/1.1 state machine (the protocol core): this connection's own state.
-    http: Conn,
+    /// The protocol core (HTTP/1.1 or HTTP/2): this connection's own state.
+    core: Core,
     spill: Option<Box<Spill>>,
     /// The socket may hold unread input.
     readable: bool,
@@ -135,8 +144,9 @@ pub struct Connection {
     read_closed: bool,
     /// The socket may accept output.
     writable: bool,
-    /// `TCP_NODELAY` is set (see `set_nodelay`).
-    nodelay: bool,
+    /// Whether the first bytes may still choose the core, and whether
+    /// `TCP_NODELAY` is set (see `set_nodelay`): one byte for both.
+    setup: Setup,
     /// The spilled input is an incomplete head: present it again only when a new
     /// line arrives (a head can only complete with one).
     head_waits: bool,
@@ -149,16 +159,17 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A freshly accepted connection, idle until its first byte.
-    pub fn new(stream: Stream, http: Conn) -> Connection {
+    /// A freshly accepted connection, idle until its first byte; with `sniff`,
+    /// those bytes may still choose HTTP/2.
+    pub fn new(stream: Stream, core: Core, sniff: bool) -> Connection {
         Connection {
             stream,
-            http,
+            core,
+            setup: if sniff { Setup::Sniff } else { Setup::Chosen },
             spill: None,
             readable: false,
             read_closed: false,
             writable: true,
-            nodelay: false,
             head_waits: false,
             queued: false,
             writable_interest: false,
@@ -188,14 +199,14 @@ impl Connection {
     }
 
     /// The protocol core.
-    pub fn http(&self) -> &Conn {
-        &self.http
+    pub fn core(&self) -> &Core {
+        &self.core
     }
 
     /// A time to be woken at that the loop has not been told of: held answers
     /// (`--delay`) are due then.
     pub fn new_wake_up(&mut self) -> Option<u64> {
-        self.http.new_wake_up()
+        self.core.new_wake_up()
     }
 
     /// Output waits for room in the socket, but the loop is not yet watching for it.
@@ -229,7 +240,7 @@ impl Connection {
     /// When to call [`Connection::expire`]: the core's deadline, or a TLS
     /// handshake's if that comes first (the core does not see the handshake).
     pub fn poll_at(&self) -> u64 {
-        let at = self.http.poll_at();
+        let at = self.core.poll_at();
         self.stream
             .handshake_deadline()
             .map_or(at, |tls| at.min(tls))
@@ -246,22 +257,14 @@ impl Connection {
             self.note_close(CloseReason::HeaderTimeout);
             return Next::Close;
         }
-        let reason = match self.http.phase() {
-            Phase::Idle => Some(CloseReason::IdleTimeout),
-            Phase::Head => Some(CloseReason::HeaderTimeout),
-            Phase::Body => Some(CloseReason::BodyTimeout),
-            Phase::Write => Some(CloseReason::WriteTimeout),
-            Phase::Linger | Phase::Closed => None, // the tail of a final answer
-            Phase::Hold => None,                   // held answers are due: not a timeout
-        };
-        if let Some(reason) = reason {
+        if let Some(reason) = self.core.timeout_reason() {
             self.note_close(reason);
         }
-        self.http.expire(&mut cx.shared);
-        if self.http.wants() == Want::Close {
+        self.core.expire(cx);
+        if self.core.wants() == Want::Close {
             return Next::Close;
         }
-        if self.http.input_ended()
+        if self.core.input_ended()
             && let Some(spill) = self.spill.as_mut()
         {
             spill.input = Vec::new(); // never to be answered now
@@ -275,10 +278,14 @@ impl Connection {
     /// A graceful shutdown began: idle connections close now, busy ones after their
     /// current answer (which will say `Connection: close`).
     pub fn drain(&mut self, cx: &mut Context<'_>) -> Next {
-        self.http.drain(&mut cx.shared);
-        if self.http.wants() == Want::Close {
+        self.core.drain(cx);
+        if self.core.wants() == Want::Close {
             self.note_close(CloseReason::Shutdown);
             return Next::Close;
+        }
+        // HTTP/2 says GOAWAY, naming the last stream it will answer.
+        if let Err(e) = self.write_out(cx) {
+            return self.fail(cx, e);
         }
         Next::Keep
     }
@@ -294,7 +301,7 @@ impl Connection {
                     Err(e) => return self.fail(cx, e),
                 }
             }
-            match self.http.wants() {
+            match self.core.wants() {
                 Want::Close => return Next::Close,
                 Want::Drain => return self.discard_input(cx),
                 Want::Room | Want::Wait => return Next::Keep,

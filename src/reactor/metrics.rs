@@ -153,7 +153,7 @@ pub fn render(snapshots: &[Snapshot]) -> String {
     out.header(
         "responses_total",
         "counter",
-        "Responses queued, by status code (other: any status not listed).",
+        "Responses queued, by protocol (h1, h2) and status code (other: any status not listed).",
     );
     let mut statuses: Vec<u16> = snapshots
         .iter()
@@ -162,12 +162,37 @@ pub fn render(snapshots: &[Snapshot]) -> String {
     statuses.sort_unstable();
     statuses.dedup();
     for status in statuses {
-        let label = match status {
-            0 => "{status=\"other\"}".to_string(),
-            _ => format!("{{status=\"{status}\"}}"),
+        let status_label = match status {
+            0 => "other".to_string(),
+            _ => status.to_string(),
         };
-        let count = sum(&|s| s.summary.responses_with(status));
-        out.sample("responses_total", &label, count);
+        let total = sum(&|s| s.summary.responses_with(status));
+        let h2 = sum(&|s| s.summary.h2.responses_with(status));
+        for (protocol, count) in [("h1", total - h2), ("h2", h2)] {
+            let label = format!("{{protocol=\"{protocol}\",status=\"{status_label}\"}}");
+            out.sample("responses_total", &label, count);
+        }
+    }
+
+    out.header(
+        "h2_streams_total",
+        "counter",
+        "HTTP/2 streams opened by a request.",
+    );
+    out.sample("h2_streams_total", "", sum(&|s| s.summary.h2.streams));
+
+    out.header(
+        "h2_goaways_total",
+        "counter",
+        "HTTP/2 GOAWAY frames sent, by error code (no_error: a shutdown or an idle close).",
+    );
+    let mut goaways = crate::protocol::h2::counts::H2Summary::default();
+    for snapshot in snapshots {
+        goaways += &snapshot.summary.h2;
+    }
+    for (reason, count) in goaways.goaways() {
+        let label = format!("{{reason=\"{reason}\"}}");
+        out.sample("h2_goaways_total", &label, count);
     }
 
     out.header(
@@ -269,11 +294,19 @@ mod tests {
 
     #[test]
     fn snapshots_add_up() {
-        let text = render(&[snapshot(5, 4, 1), snapshot(7, 6, 2)]);
+        let mut second = snapshot(7, 6, 2);
+        second.summary.h2.streams = 3;
+        second.summary.h2.responses = vec![(200, 3)];
+        second.summary.h2.goaways[11] = 1;
+        let text = render(&[snapshot(5, 4, 1), second]);
         for expected in [
             "hello_reactor_requests_total 12\n",
-            "hello_reactor_responses_total{status=\"200\"} 10\n",
-            "hello_reactor_responses_total{status=\"other\"} 2\n",
+            "hello_reactor_responses_total{protocol=\"h1\",status=\"200\"} 7\n",
+            "hello_reactor_responses_total{protocol=\"h2\",status=\"200\"} 3\n",
+            "hello_reactor_responses_total{protocol=\"h1\",status=\"other\"} 2\n",
+            "hello_reactor_h2_streams_total 3\n",
+            "hello_reactor_h2_goaways_total{reason=\"enhance_your_calm\"} 1\n",
+            "hello_reactor_h2_goaways_total{reason=\"no_error\"} 0\n",
             "hello_reactor_connections_accepted_total 6\n",
             "hello_reactor_connections_open 3\n",
             "hello_reactor_delayed_answers 30\n",

@@ -62,12 +62,15 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::config::Config;
+use crate::config::Http2Mode;
 use crate::protocol::Conn;
+use crate::protocol::h2::Session;
 use crate::protocol::stats::Summary;
 
 mod accept;
 mod clock;
 mod context;
+pub mod cores;
 mod drain;
 pub mod driver;
 mod handle;
@@ -88,6 +91,7 @@ pub use stream::Endpoint;
 
 use accept::Acceptor;
 use context::LoopData;
+use cores::Core;
 use drain::{Drain, WatchedSignals};
 use handle::Control;
 pub use scrape::MetricsSlot;
@@ -263,7 +267,10 @@ impl Server {
                 return Err(e);
             }
             self.data.now = self.clock.now_ms();
-            self.data.common.responses.refresh_date(self.clock.wall());
+            let wall = self.clock.wall();
+            if self.data.common.responses.refresh_date(wall) {
+                self.data.h2.answer.refresh_date(wall);
+            }
             for event in events.iter() {
                 match event.token() {
                     LISTENER => {
@@ -344,7 +351,7 @@ impl Server {
     fn close(&mut self, key: usize) {
         if let Some(conn) = self.connections.try_remove(key) {
             self.data.io.close(conn.close_reason());
-            self.data.common.stats.held -= conn.http().held_answers() as u64;
+            self.data.common.stats.held -= conn.core().held_answers() as u64;
             debug!(
                 "{}: closed ({} open)",
                 self.data.id(key),
@@ -421,7 +428,18 @@ fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
     }
 }
 
-/// A new protocol core for a connection accepted now.
-fn new_core(data: &LoopData) -> Conn {
-    Conn::new(data.now, &data.common.timeouts)
+/// A new protocol core for a connection accepted now, and whether its first
+/// bytes may still choose HTTP/2 instead: by the preface on a cleartext port
+/// (`--http2 on`, prior knowledge), by ALPN over TLS (`on` or `only`).
+fn new_core(data: &LoopData, tls: bool) -> (Core, bool) {
+    let http1 = || Core::Http1(Conn::new(data.now, &data.common.timeouts));
+    match data.h2.mode {
+        Http2Mode::Off => (http1(), false),
+        Http2Mode::On => (http1(), true),
+        Http2Mode::Only if tls => (http1(), true),
+        Http2Mode::Only => {
+            let session = Session::new(data.now, &data.common.timeouts);
+            (Core::Http2(Box::new(session)), false)
+        }
+    }
 }

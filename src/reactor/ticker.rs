@@ -71,11 +71,7 @@ impl Server {
             let Some(conn) = self.connections.get_mut(key) else {
                 continue;
             };
-            trace!(
-                "{}: deadline passed in {}",
-                self.data.id(key),
-                conn.http().phase()
-            );
+            trace!("{}: deadline passed in {}", self.data.id(key), conn.core());
             let next = conn.expire(&mut self.data.context(key));
             if super::after_call(
                 &self.poll,
@@ -105,7 +101,7 @@ impl Server {
             let Some(conn) = self.connections.get_mut(key) else {
                 continue;
             };
-            if conn.http().poll_at() > now {
+            if conn.poll_at() > now {
                 continue;
             }
             let next = conn.expire(&mut self.data.context(key));

@@ -13,6 +13,7 @@
 //! | [`stream`] | stream states (§5.1): the active ones, and what is remembered of the closed |
 //! | [`budget`] | flood defences: rapid reset, SETTINGS, PING, empty frames, WINDOW_UPDATE |
 //! | [`session`] | one connection: preface, SETTINGS, streams, flow control, answers, GOAWAY |
+//! | [`counts`] | what it counts: streams, GOAWAYs by code, responses (for the metrics' `protocol` label) |
 //! | [`error`] | error codes (§7) and the connection/stream distinction (§5.4) |
 //! | [`testing`] | a driver with no socket and a hand-written client, for tests and fuzzing |
 //!
@@ -36,6 +37,7 @@
 
 pub mod answer;
 pub mod budget;
+pub mod counts;
 pub mod error;
 pub mod frame;
 pub mod hpack;

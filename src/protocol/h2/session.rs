@@ -407,6 +407,7 @@ impl Session {
         if matches!(self.stage, Stage::Preface | Stage::Open) {
             debug!("{} h2: connection error {code}", cx.id);
             frame::write::goaway(cx.out, self.streams.last_id, code);
+            cx.stats.h2.goaway(code);
             self.goaway_sent = Some(self.streams.last_id);
             self.stage = Stage::Closing;
             self.since.write = cx.now;

@@ -15,18 +15,27 @@ use std::net::Shutdown;
 
 use log::trace;
 
-use super::{Connection, Next, READS_PER_TURN};
+use super::{Connection, Next, READS_PER_TURN, Setup};
 use crate::protocol::{Want, pattern};
 use crate::reactor::context::Context;
 use crate::reactor::stream::Stream;
 
 impl Connection {
     /// Write the output batch; what the socket does not take goes to the spill.
+    /// Once all is out, HTTP/2 may have queued more (DATA a full batch held
+    /// back): that is written too, until nothing new is queued or the socket is full.
     pub(super) fn write_out(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        if cx.shared.out.is_empty() {
-            return Ok(());
+        while !cx.shared.out.is_empty() {
+            if !self.write_batch(cx)? {
+                break;
+            }
         }
-        if !self.http.input_ended() {
+        Ok(())
+    }
+
+    /// Write the output batch once. `Ok(true)`: all of it went out.
+    fn write_batch(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        if !self.core.input_ended() {
             self.set_nodelay();
         }
         let out = cx.shared.out.as_slice();
@@ -67,9 +76,9 @@ impl Connection {
         if all && !self.stream.pending_output() {
             self.on_sent(cx);
         } else {
-            self.http.write_blocked(&mut cx.shared);
+            self.core.write_blocked(cx);
         }
-        Ok(())
+        Ok(all)
     }
 
     /// Turn Nagle's algorithm off, once per connection, when it could matter.
@@ -81,8 +90,8 @@ impl Connection {
     /// does, before its next segment, or a pipelined answer could wait for the
     /// client's delayed ACK (up to 40 ms). nginx makes the same choice.
     fn set_nodelay(&mut self) {
-        if !self.nodelay {
-            self.nodelay = true;
+        if self.setup != Setup::NoDelay {
+            self.setup = Setup::NoDelay;
             let _ = self.stream.set_nodelay(true);
         }
     }
@@ -127,7 +136,7 @@ impl Connection {
         cx.io.bytes_sent += progress;
         if progress > 0 {
             trace!("{}: flushed {progress} bytes", cx.shared.id);
-            self.http.write_progress(&mut cx.shared);
+            self.core.write_progress(cx);
         }
         if spill.written < spill.output.len() || spill.stream_at < spill.stream_end {
             return Ok(false);
@@ -137,14 +146,17 @@ impl Connection {
         (spill.stream_at, spill.stream_end) = (0, 0);
         self.release_empty_spill();
         self.on_sent(cx);
+        if !cx.shared.out.is_empty() {
+            self.write_out(cx)?; // HTTP/2's held-back DATA
+        }
         Ok(true)
     }
 
     /// Every answer is out: the core decides what follows. If it lingers, shut the
     /// write side now (once: the core enters `Linger` only from here).
     fn on_sent(&mut self, cx: &mut Context<'_>) {
-        self.http.sent(&mut cx.shared, self.readable);
-        if self.http.wants() == Want::Drain {
+        self.core.sent(cx, self.readable);
+        if self.core.wants() == Want::Drain {
             let _ = self.stream.shutdown(Shutdown::Write);
             self.spill = None;
             self.head_waits = false;

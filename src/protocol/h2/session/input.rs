@@ -203,6 +203,7 @@ impl Session {
             return Err(H2Error::Stream(id, ErrorCode::REFUSED_STREAM));
         }
         cx.stats.requests += 1;
+        cx.stats.h2.streams += 1;
         let fields = match checked {
             Ok(fields) if !start.self_dependent => Ok(fields),
             // §5.3.1: a stream cannot depend on itself.

@@ -42,6 +42,7 @@ impl Session {
             frame::write::headers(cx.out, stream.id, answer.block(), headers_only, max_frame);
         }
         cx.stats.response(answer.status());
+        cx.stats.h2.response(answer.status());
         if headers_only {
             self.streams.close(i, Closed::Ended);
             self.stream_ended(cx);
@@ -122,6 +123,7 @@ impl Session {
         if self.goaway_sent.is_none() && self.stage == Stage::Open {
             let last = self.streams.last_id;
             frame::write::goaway(cx.out, last, ErrorCode::NO_ERROR);
+            cx.stats.h2.goaway(ErrorCode::NO_ERROR);
             self.goaway_sent = Some(last);
         }
     }
