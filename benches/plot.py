@@ -3,6 +3,7 @@
 
 Usage:
     python3 benches/plot.py benches/results/<date>-<commit> [OUT_DIR]
+    python3 benches/plot.py --cpu-only OUT.svg FOLDER [FOLDER ...]
 
 OUT_DIR defaults to docs/. It writes:
 
@@ -12,6 +13,9 @@ OUT_DIR defaults to docs/. It writes:
   "nines" scale (50, 90, 99, 99.9, ...); y: latency, log scale.
 - bench-cpu.svg: server CPU time per request for each load (results.tsv), one bar
   per server: the median over rounds, with a line from the lowest to the highest.
+
+--cpu-only writes that CPU plot alone, from the results.tsv of one or more folders
+(runs without hello-load loads: HTTPS, HTTP/2), to OUT.svg.
 
 To look at them as PNG: chromium --headless --screenshot=out.png --window-size=900,1000 file.svg
 (or `convert file.svg file.png`).
@@ -25,7 +29,8 @@ import math
 import os
 import sys
 
-COLORS = {"hello-reactor": "#d62728", "nginx": "#1f77b4", "floor": "#7f7f7f", "floor-hello": "#2ca02c"}
+COLORS = {"hello-reactor": "#d62728", "nginx": "#1f77b4", "floor": "#7f7f7f", "floor-hello": "#2ca02c",
+          "h2o": "#9467bd"}
 LOAD_NAMES = {
     "ka100": "wrk keep-alive, 100 conns",
     "ka10k": "wrk keep-alive, 10,000 conns",
@@ -33,6 +38,12 @@ LOAD_NAMES = {
     "close": "wrk Connection: close, 50 conns",
     "hl-closed": "hello-load closed loop, 100 conns",
     "hl-open": "hello-load open loop, {rate} req/s, 100 conns",
+    "tls-ka100": "HTTPS keep-alive, 100 conns",
+    "tls-close": "HTTPS, a handshake per request",
+    "tls-ka100-w2": "HTTPS keep-alive, --workers 2",
+    "h2c-m100": "h2c, h2load -c100 -m100",
+    "h2c-m1": "h2c, h2load -c100 -m1",
+    "tls-h2-m100": "h2 over TLS, h2load -c100 -m100",
 }
 FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 
@@ -140,20 +151,21 @@ def latency_svg(folder, rate):
     return "\n".join(parts) + "\n"
 
 
-def cpu_svg(folder, rate):
+def cpu_svg(folders, rate):
     rows = collections.defaultdict(list)  # (load, server) -> [µs/req]
     loads, servers = [], []
-    with open(os.path.join(folder, "results.tsv")) as f:
-        for line in f:
-            rnd, load, server, rps, cpu, errs, detail = line.rstrip("\n").split("\t")
-            if cpu == "-" or float(cpu) < 0:
-                continue
-            rows[(load, server)].append(float(cpu))
-            if load not in loads:
-                loads.append(load)
-            if server not in servers:
-                servers.append(server)
-    order = [s for s in ["hello-reactor", "nginx", "floor", "floor-hello"] if s in servers]
+    for folder in folders:
+        with open(os.path.join(folder, "results.tsv")) as f:
+            for line in f:
+                rnd, load, server, rps, cpu, errs, detail = line.rstrip("\n").split("\t")
+                if cpu == "-" or float(cpu) < 0:
+                    continue
+                rows[(load, server)].append(float(cpu))
+                if load not in loads:
+                    loads.append(load)
+                if server not in servers:
+                    servers.append(server)
+    order = [s for s in ["hello-reactor", "nginx", "h2o", "floor", "floor-hello"] if s in servers]
     bar, gap, left, top, width = 16, 18, 300, 60, 520
     height = top + len(loads) * (len(order) * bar + gap) + 60
     hi = max(max(v) for v in rows.values())
@@ -190,6 +202,11 @@ def cpu_svg(folder, rate):
 
 
 def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "--cpu-only":
+        with open(sys.argv[2], "w") as f:
+            f.write(cpu_svg(sys.argv[3:], "?"))
+        print("wrote", os.path.normpath(sys.argv[2]))
+        return
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     folder = sys.argv[1]
@@ -200,7 +217,7 @@ def main():
         for word in open(env).read().split():
             if word.startswith("RATE="):
                 rate = format(int(word[5:]), ",")
-    for name, svg in [("bench-latency.svg", latency_svg(folder, rate)), ("bench-cpu.svg", cpu_svg(folder, rate))]:
+    for name, svg in [("bench-latency.svg", latency_svg(folder, rate)), ("bench-cpu.svg", cpu_svg([folder], rate))]:
         path = os.path.join(out, name)
         with open(path, "w") as f:
             f.write(svg)
