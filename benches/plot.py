@@ -15,7 +15,8 @@ OUT_DIR defaults to docs/. It writes:
   per server: the median over rounds, with a line from the lowest to the highest.
 
 --cpu-only writes that CPU plot alone, from the results.tsv of one or more folders
-(runs without hello-load loads: HTTPS, HTTP/2), to OUT.svg.
+(runs without hello-load loads: HTTPS, HTTP/2), to OUT.svg; LOADS="a b ..." keeps
+those loads only (one bar scale for all: leave out loads 100 times costlier).
 
 To look at them as PNG: chromium --headless --screenshot=out.png --window-size=900,1000 file.svg
 (or `convert file.svg file.png`).
@@ -154,11 +155,12 @@ def latency_svg(folder, rate):
 def cpu_svg(folders, rate):
     rows = collections.defaultdict(list)  # (load, server) -> [µs/req]
     loads, servers = [], []
+    only = os.environ.get("LOADS", "").split()
     for folder in folders:
         with open(os.path.join(folder, "results.tsv")) as f:
             for line in f:
                 rnd, load, server, rps, cpu, errs, detail = line.rstrip("\n").split("\t")
-                if cpu == "-" or float(cpu) < 0:
+                if cpu == "-" or float(cpu) < 0 or (only and load not in only):
                     continue
                 rows[(load, server)].append(float(cpu))
                 if load not in loads:
