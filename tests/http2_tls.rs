@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::tls::Pki;
-use common::{Serving, run_bounded, tool_available};
+use common::{Serving, chromium_dump_dom, run_bounded, tool_available};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -94,33 +94,8 @@ fn chromium_loads_the_page_over_h2() {
         return;
     };
     let serving = serve(&pki, &[], Some("hello_reactor=trace"));
-    // As in tests/tls_clients.rs: Chromium is told to trust the server's key.
-    let script = format!(
-        "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | \
-         openssl dgst -sha256 -binary | base64",
-        pki.path("server.pem")
-    );
-    let spki = text(&run_bounded(Command::new("sh").args(["-c", &script]), LIMIT).stdout);
-    let profile = pki.dir.join("chromium-profile");
     let url = format!("https://localhost:{}/hello", serving.addr.port());
-    let output = run_bounded(
-        Command::new("chromium").args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--ignore-certificate-errors-spki-list={}", spki.trim()),
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &url,
-        ]),
-        LIMIT,
-    );
+    let output = chromium_dump_dom(&url, &[pki.chromium_trust()]);
     let dom = text(&output.stdout);
     let (_, log) = serving.terminate();
     assert!(dom.contains(">Hello, World!</pre>"), "DOM: {dom}\n{log}");

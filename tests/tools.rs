@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{run_bounded, start_default};
+use common::{chromium_dump_dom, run_bounded, start_default};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -189,28 +189,8 @@ mod browser {
             return;
         }
         let running = start_default();
-        let profile =
-            std::env::temp_dir().join(format!("hello-reactor-chromium-{}", std::process::id()));
         let url = format!("http://{}/hello", running.addr());
-        let output = run_bounded(
-            Command::new("chromium").args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                // A container's small /dev/shm would otherwise crash the renderer.
-                "--disable-dev-shm-usage",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                &format!("--user-data-dir={}", profile.display()),
-                "--dump-dom",
-                &url,
-            ]),
-            Duration::from_secs(60),
-        );
-        let _ = std::fs::remove_dir_all(&profile);
+        let output = chromium_dump_dom(&url, &[]);
         let dom = text(&output.stdout);
         assert!(
             dom.contains(">Hello, World!</pre>"),

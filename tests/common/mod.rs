@@ -467,6 +467,39 @@ pub fn free_port() -> u16 {
     port
 }
 
+/// Headless Chromium's rendering of `url` (`--dump-dom`), with the flags that keep it
+/// off the network (this machine has none but loopback) and alive in a container;
+/// `extra` adds flags, such as a pinned key for HTTPS (`tls::Pki::chromium_trust`).
+/// Its profile is a fresh directory, removed afterwards.
+pub fn chromium_dump_dom(url: &str, extra: &[String]) -> Output {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = std::env::temp_dir().join(format!(
+        "hello-reactor-chromium-{}-{run}",
+        std::process::id()
+    ));
+    let mut command = Command::new("chromium");
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        // A container's small /dev/shm would otherwise crash the renderer.
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]);
+    command
+        .args(extra)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url]);
+    let output = run_bounded(&mut command, Duration::from_secs(60));
+    let _ = std::fs::remove_dir_all(&profile);
+    output
+}
+
 /// Run `command` to completion, killing it (and failing) after `within`.
 pub fn run_bounded(command: &mut Command, within: Duration) -> Output {
     let mut child = command

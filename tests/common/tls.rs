@@ -114,6 +114,22 @@ impl Pki {
         self.dir.join(file).display().to_string()
     }
 
+    /// The flag that makes Chromium trust the server certificate's key. Chromium on
+    /// Linux trusts CAs from an NSS database; without `certutil` to fill one, it is
+    /// told the key's SPKI hash instead.
+    pub fn chromium_trust(&self) -> String {
+        let script = format!(
+            "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | \
+             openssl dgst -sha256 -binary | base64",
+            self.path("server.pem")
+        );
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", &script]);
+        let out = super::run_bounded(&mut command, std::time::Duration::from_secs(30));
+        let spki = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        format!("--ignore-certificate-errors-spki-list={spki}")
+    }
+
     /// `--tls-cert ... --tls-key ...` for the server certificate.
     pub fn server_args(&self) -> Vec<String> {
         vec![
