@@ -170,36 +170,13 @@ fn with_http2_only_http1_is_refused() {
     }
 }
 
-/// `python3` with the `h2` library importable. In CI a missing one fails.
-fn python_h2_available() -> bool {
-    if !common::tool_available("python3") {
-        return false;
-    }
-    let found = Command::new("python3")
-        .args(["-c", "import h2"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the python h2 library is not installed, and CI requires it (.ci/run installs it)"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: python3 -m pip install h2 to run this test"
-        );
-    }
-    found
-}
-
 fn script() -> String {
     format!("{}/tests/h2_client.py", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Run `case` of `h2_client.py` against a server started with `args`; its lines.
 fn frames_seen(case: &str, args: &[&str]) -> Option<String> {
-    if !python_h2_available() {
+    if !common::python_module_available("h2") {
         return None;
     }
     let server = Serving::start(args, None);
@@ -261,7 +238,7 @@ fn a_settings_flood_gets_enhance_your_calm() {
 
 #[test]
 fn sigterm_sends_goaway_and_finishes_the_open_stream() {
-    if !python_h2_available() {
+    if !common::python_module_available("h2") {
         return;
     }
     let mut server = Serving::start(&[], None);
@@ -346,7 +323,7 @@ fn metrics_count_responses_by_protocol_streams_and_goaways() {
     // curl closes without waiting for one: the idle GOAWAY is not sent.
     let calm = "hello_reactor_h2_goaways_total{reason=\"enhance_your_calm\"}";
     assert_eq!(metric(metrics, calm), 0);
-    if python_h2_available() {
+    if common::python_module_available("h2") {
         let port = server.addr.port().to_string();
         run_bounded(
             Command::new("python3").args([&script(), "settings_flood", &port]),

@@ -149,29 +149,9 @@ fn counts_are_exact_and_scrapes_are_not_requests() {
     assert!(log.contains("1 connections, 6 requests"), "{log}");
 }
 
-/// `python3` with `prometheus_client` importable. In CI a missing one fails.
-fn prometheus_client_available() -> bool {
-    if !common::tool_available("python3") {
-        return false;
-    }
-    let found = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "prometheus_client is not installed, and CI requires it (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: python3 -m pip install prometheus_client to run this test");
-    }
-    found
-}
-
 #[test]
 fn the_reference_parser_reads_every_family() {
-    if !prometheus_client_available() {
+    if !common::python_module_available("prometheus_client") {
         return;
     }
     let (server, metrics) = serve_with_metrics();

@@ -308,6 +308,31 @@ pub fn tool_available(name: &str) -> bool {
     found
 }
 
+/// `python3` with `module` importable (its pip name is the same). As with
+/// [`tool_available`], a missing one prints SKIPPED where `cargo test` shows it,
+/// and fails under `CI`.
+pub fn python_module_available(module: &str) -> bool {
+    if !tool_available("python3") {
+        return false;
+    }
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the Python module {module} is not installed, and CI requires it (.ci/run installs it)"
+        );
+        let _ = writeln!(
+            io::stderr(),
+            "SKIPPED: python3 -m pip install {module} to run this test"
+        );
+    }
+    found
+}
+
 /// A path for a test's socket or file under the temporary directory, unique to
 /// this process and `name`, with nothing at it yet.
 pub fn temp_path(name: &str) -> std::path::PathBuf {
