@@ -26,7 +26,7 @@ use super::context::Context;
 use super::metrics::CloseReason;
 use crate::config::{Config, Http2Mode};
 use crate::protocol::h2::{self, Session, Stage, Timer, answer::H2Answer};
-use crate::protocol::{Conn, Phase, Stop, Want, pattern};
+use crate::protocol::{Conn, Phase, Stop, Want};
 
 /// What every HTTP/2 connection of one loop shares: the answer's field block,
 /// encoded once (its `date` refreshed with HTTP/1.1's), and the limits.
@@ -41,20 +41,11 @@ pub struct H2Shared {
 }
 
 impl H2Shared {
-    /// For `config`, with the answer dated `now`.
-    ///
-    /// A streamed `--body-size` body (which HTTP/1.1 writes from a shared block,
-    /// never whole) is rendered whole here, once per loop: HTTP/2 cuts its DATA
-    /// frames from the answer's body. Not when HTTP/2 is off.
+    /// For `config`, with the answer dated `now`. A large `--body-size` body is
+    /// cut from the pattern's shared block, as HTTP/1.1's is (`h2/answer.rs`).
     pub fn new(config: &Config, now: SystemTime) -> H2Shared {
-        let mut answer = config.protocol().answer;
-        let rendered;
-        if let Some(size) = answer.streamed.filter(|_| config.http2 != Http2Mode::Off) {
-            rendered = pattern::body(usize::try_from(size).unwrap_or(usize::MAX));
-            answer.body = &rendered;
-        }
         H2Shared {
-            answer: H2Answer::new(&answer, now),
+            answer: H2Answer::new(&config.protocol().answer, now),
             limits: config.h2_limits(),
             mode: config.http2,
         }

@@ -8,12 +8,17 @@
 //! The block is HPACK literals without indexing ([`BlockWriter`]), so the `date`
 //! value sits at a known offset and [`H2Answer::refresh_date`] patches it in
 //! place, once a second, exactly as HTTP/1.1's `Date` is patched.
+//!
+//! A large `--body-size` body is never stored whole here either: DATA frames are
+//! cut from the one shared block of the pattern ([`pattern::slice_at`]), as the
+//! HTTP/1.1 driver writes it, so a 1 GiB body costs 64 KiB, not 1 GiB per loop.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::warn;
 
 use super::hpack::BlockWriter;
+use crate::protocol::pattern;
 use crate::protocol::response::{Answer, check_header};
 use crate::protocol::status::{Content, Status};
 
@@ -24,12 +29,19 @@ const DATE_LEN: usize = 29;
 /// [`check_header`] already keeps out of every answer.
 const CONNECTION_SPECIFIC: [&str; 4] = ["keep-alive", "proxy-connection", "upgrade", "te"];
 
+/// An answer's body: its bytes, or a large `--body-size` pattern cut from one block.
+#[derive(Debug, Clone)]
+enum Body {
+    Bytes(Vec<u8>),
+    Pattern { len: usize, block: Box<[u8]> },
+}
+
 /// The HTTP/2 answer: its field block and body.
 #[derive(Debug, Clone)]
 pub struct H2Answer {
     block: Vec<u8>,
     date_at: usize,
-    body: Vec<u8>,
+    body: Body,
     status: Status,
     date_second: u64,
 }
@@ -55,15 +67,22 @@ impl H2Answer {
                 Err(e) => warn!("header left out of the answer: {e}"),
             }
         }
-        let body = match content {
-            Content::None => Vec::new(),
-            Content::Empty => {
+        let body = match (content, answer.streamed) {
+            (Content::None, _) => Body::Bytes(Vec::new()),
+            (Content::Empty, _) => {
                 block.field(b"content-length", b"0");
-                Vec::new()
+                Body::Bytes(Vec::new())
             }
-            Content::Body => {
+            (Content::Body, Some(size)) => {
+                block.field(b"content-length", size.to_string().as_bytes());
+                Body::Pattern {
+                    len: usize::try_from(size).unwrap_or(usize::MAX),
+                    block: pattern::block(),
+                }
+            }
+            (Content::Body, None) => {
                 block.field(b"content-length", answer.body.len().to_string().as_bytes());
-                answer.body.to_vec()
+                Body::Bytes(answer.body.to_vec())
             }
         };
         let mut h2 = H2Answer {
@@ -97,9 +116,25 @@ impl H2Answer {
         &self.block
     }
 
-    /// The body (empty for 204, 205, 304).
-    pub fn body(&self) -> &[u8] {
-        &self.body
+    /// The body's length (0 for 204, 205, 304).
+    pub fn body_len(&self) -> usize {
+        match &self.body {
+            Body::Bytes(bytes) => bytes.len(),
+            Body::Pattern { len, .. } => *len,
+        }
+    }
+
+    /// The body's bytes from `offset` on, at most `max` of them; fewer where a
+    /// pattern's block ends (at least 64 KiB less a line): the caller sends what it
+    /// got and asks again from where that ended.
+    pub fn body_at(&self, offset: usize, max: usize) -> &[u8] {
+        match &self.body {
+            Body::Bytes(bytes) => &bytes[offset..bytes.len().min(offset + max)],
+            Body::Pattern { len, block } => {
+                let left = len.saturating_sub(offset).min(max);
+                pattern::slice_at(block, offset as u64, left as u64)
+            }
+        }
     }
 
     /// The status, for the counters.
@@ -143,7 +178,7 @@ mod tests {
         assert!(!answer.refresh_date(at));
         assert!(answer.refresh_date(at + std::time::Duration::from_secs(61)));
         assert_eq!(fields(&answer), expect("Tue, 01 Dec 2026 00:01:01 GMT"));
-        assert_eq!(answer.body(), b"Hello, World!");
+        assert_eq!(answer.body_at(0, usize::MAX), b"Hello, World!");
     }
 
     #[test]
@@ -164,6 +199,26 @@ mod tests {
             names,
             [":status", "server", "date", "x-from-the-command-line"]
         );
-        assert!(answer.body().is_empty());
+        assert_eq!(answer.body_len(), 0);
+    }
+
+    #[test]
+    fn a_large_pattern_body_is_cut_from_one_block() {
+        let size = 3 * pattern::BLOCK_LEN as u64 + 5;
+        let answer = Answer {
+            body: &[],
+            streamed: Some(size),
+            ..Answer::DEFAULT
+        };
+        let answer = H2Answer::new(&answer, UNIX_EPOCH);
+        assert!(fields(&answer).contains(&("content-length".into(), size.to_string())));
+        assert_eq!(answer.body_len(), size as usize);
+        let mut copy = Vec::new();
+        while copy.len() < answer.body_len() {
+            let piece = answer.body_at(copy.len(), 16_384 + copy.len() % 7);
+            assert!(!piece.is_empty());
+            copy.extend_from_slice(piece);
+        }
+        assert_eq!(copy, pattern::body(size as usize));
     }
 }

@@ -30,7 +30,7 @@ impl Session {
         let answer = cx.answer;
         let stream = &mut self.streams.active[i];
         stream.state = State::HalfClosedRemote;
-        let headers_only = stream.head || answer.body().is_empty();
+        let headers_only = stream.head || answer.body_len() == 0;
         let max_frame = self.peer_max_frame as usize;
         if self.table_update {
             self.table_update = false;
@@ -56,7 +56,8 @@ impl Session {
 
     /// Send as much of the waiting bodies as the windows and the batch allow.
     pub(super) fn flush(&mut self, cx: &mut Cx<'_>) {
-        let body = cx.answer.body();
+        let answer = cx.answer;
+        let body_len = answer.body_len();
         let mut i = 0;
         while i < self.streams.active.len() {
             let stream = &mut self.streams.active[i];
@@ -64,22 +65,24 @@ impl Session {
                 i += 1;
                 continue;
             };
-            while sent < body.len() && cx.out.len() < OUT_BATCH_LIMIT {
+            while sent < body_len && cx.out.len() < OUT_BATCH_LIMIT {
                 let room = self.send_window.min(stream.send_window);
-                let n = (body.len() - sent).min(self.peer_max_frame as usize);
+                let n = (body_len - sent).min(self.peer_max_frame as usize);
                 let n = n.min(usize::try_from(room).unwrap_or(0));
                 if n == 0 {
                     break;
                 }
-                let end = sent + n == body.len();
-                frame::write::data(cx.out, stream.id, &body[sent..sent + n], end);
+                let piece = answer.body_at(sent, n);
+                let n = piece.len();
+                let end = sent + n == body_len;
+                frame::write::data(cx.out, stream.id, piece, end);
                 (self.send_window, stream.send_window) =
                     (self.send_window - n as i64, stream.send_window - n as i64);
                 sent += n;
                 self.since.window = cx.now;
             }
             stream.body_sent = Some(sent);
-            if sent == body.len() {
+            if sent == body_len {
                 self.streams.close(i, Closed::Ended);
                 self.stream_ended(cx);
             } else {
