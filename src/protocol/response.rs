@@ -43,11 +43,25 @@ use crate::protocol::framing::{Persistence, Reject, is_tchar};
 use crate::protocol::pattern;
 use crate::protocol::status::{Content, Status};
 
+/// The `Date` value for `now` if `now` is in a later second than `*second`, which
+/// then records it: one comparison per call, one rendering per second. HTTP/1.1's
+/// answers and HTTP/2's field block ([`H2Answer`](super::h2::answer::H2Answer))
+/// both patch it in place.
+pub(crate) fn date_if_new(second: &mut u64, now: SystemTime) -> Option<[u8; DATE_LEN]> {
+    let now_second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if now_second == *second {
+        return None;
+    }
+    *second = now_second;
+    // httpdate renders years 0..=9999 as 29 bytes; outside that, keep the old date.
+    <[u8; DATE_LEN]>::try_from(httpdate::fmt_http_date(now).as_bytes()).ok()
+}
+
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Length of an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
-const DATE_LEN: usize = 29;
+pub(crate) const DATE_LEN: usize = 29;
 
 /// One rendered response and where its `Date` value sits.
 #[derive(Debug, Clone)]
@@ -277,14 +291,7 @@ impl Responses {
     /// Re-render `Date` if `now` is in a later second than the current one.
     /// Returns whether anything changed.
     pub fn refresh_date(&mut self, now: SystemTime) -> bool {
-        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if second == self.date_second {
-            return false;
-        }
-        self.date_second = second;
-        let text = httpdate::fmt_http_date(now);
-        let Ok(date) = <[u8; DATE_LEN]>::try_from(text.as_bytes()) else {
-            // httpdate renders years 0..=9999 as 29 bytes; outside that, keep the old date.
+        let Some(date) = date_if_new(&mut self.date_second, now) else {
             return false;
         };
         let fail = self.fail.iter_mut().flat_map(|(f, _)| f.iter_mut());

@@ -13,17 +13,14 @@
 //! cut from the one shared block of the pattern ([`pattern::slice_at`]), as the
 //! HTTP/1.1 driver writes it, so a 1 GiB body costs 64 KiB, not 1 GiB per loop.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use log::warn;
 
 use super::hpack::BlockWriter;
 use crate::protocol::pattern;
-use crate::protocol::response::{Answer, check_header};
+use crate::protocol::response::{Answer, DATE_LEN, check_header, date_if_new};
 use crate::protocol::status::{Content, Status};
-
-/// Length of an IMF-fixdate.
-const DATE_LEN: usize = 29;
 
 /// Fields HTTP/2 forbids in any message (RFC 9113 §8.2.2), beyond those
 /// [`check_header`] already keeps out of every answer.
@@ -98,16 +95,10 @@ impl H2Answer {
 
     /// Re-render `date` if `now` is in a later second. Returns whether it changed.
     pub fn refresh_date(&mut self, now: SystemTime) -> bool {
-        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if second == self.date_second {
+        let Some(date) = date_if_new(&mut self.date_second, now) else {
             return false;
-        }
-        self.date_second = second;
-        let text = httpdate::fmt_http_date(now);
-        if text.len() != DATE_LEN {
-            return false;
-        }
-        self.block[self.date_at..self.date_at + DATE_LEN].copy_from_slice(text.as_bytes());
+        };
+        self.block[self.date_at..self.date_at + DATE_LEN].copy_from_slice(&date);
         true
     }
 
@@ -147,6 +138,7 @@ impl H2Answer {
 mod tests {
     use super::super::hpack::Decoder;
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn fields(answer: &H2Answer) -> Vec<(String, String)> {
         let mut out = Vec::new();
