@@ -35,6 +35,27 @@ fn an_answer_leaves_after_its_delay() {
     assert_eq!(summary.requests, 2);
 }
 
+/// Never early, not even by the fraction of a millisecond the loop's clock
+/// rounds off: fifty requests in a row, each timed from its send.
+#[test]
+fn an_answer_never_leaves_before_its_delay() {
+    const SHORT: Duration = Duration::from_millis(20);
+    let server = start(|config| config.delay = Some((SHORT, SHORT)));
+    let mut client = Reader::new(connect(server.addr()));
+    let mut early = Vec::new();
+    for _ in 0..50 {
+        let sent = Instant::now();
+        client.send(GET);
+        assert_eq!(client.response(false).status, 200);
+        let took = sent.elapsed();
+        if took < SHORT {
+            early.push(took);
+        }
+    }
+    assert!(early.is_empty(), "answered early: {early:?}");
+    server.shutdown().unwrap();
+}
+
 /// Fifty connections, each waiting on a held answer, are all answered about one
 /// delay after they asked: the thread never waits on any one of them.
 #[test]

@@ -68,7 +68,7 @@ impl std::fmt::Display for ConnId {
 pub struct Cx<'a> {
     /// The connection's name, for logs.
     pub id: ConnId,
-    /// The driver's clock, in milliseconds.
+    /// The driver's clock, in whole milliseconds (rounded down).
     pub now: u64,
     /// A graceful shutdown is under way: every answer is final.
     pub draining: bool,

@@ -114,13 +114,18 @@ impl Conn {
     }
 
     /// The configured answer (or the injected failure), due `delay` from now.
+    ///
+    /// Due one millisecond later than `now + delay`: `now` is whole milliseconds
+    /// rounded down, so the request came in up to a millisecond after it, and an
+    /// answer due at `now + delay` could leave up to that much before its delay
+    /// ran out. Late by under a millisecond is the side to err on.
     pub(super) fn hold_ok(&mut self, cx: &mut Cx<'_>, delay: u64, fail: bool) {
         let answer = Answer::Ok {
             persistence: self.persistence,
             headers_only: self.headers_only,
             fail,
         };
-        self.hold(cx, cx.now + delay, answer);
+        self.hold(cx, cx.now + delay + 1, answer);
     }
 
     /// An error answer, due as soon as those before it.
