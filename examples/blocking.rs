@@ -89,6 +89,8 @@ impl Shared {
             now: self.now(),
             draining: false,
             answer: &self.h2_answer,
+            failure: None, // the example takes no --fail-rate
+            faults: &mut self.common.faults,
             limits: &self.h2_limits,
             timeouts: &self.common.timeouts,
             stats: &mut self.common.stats,

@@ -150,6 +150,11 @@ def h2_seeds():
         session[name + "-small-limits"] = b"\x02" + ops(stream + SETTINGS_ACK, 7)
     session["get-then-idle"] = b"\x00" + ops(clients["get"]) + b"\xf0\xff\xf2\xf0\xff\xf2"
     session["get-stalled-then-drain"] = b"\x00\xf1\x03" + ops(clients["many-streams"]) + b"\xf4\xf3"
+    # Faults (setup bit 2): streams held, then the clock moves past their delays.
+    later = b"\xf0\x01\xf2\xf0\x02\xf2"
+    session["many-streams-held"] = b"\x04" + ops(clients["many-streams"] + SETTINGS_ACK) + later
+    session["reset-streams-held"] = b"\x04" + ops(clients["reset-streams"] + SETTINGS_ACK) + later
+    session["held-then-drain"] = b"\x04" + ops(clients["many-streams"]) + b"\xf4" + later
     frames = {}
     for name, stream in clients.items():
         rest = stream[24:]

@@ -1,6 +1,6 @@
 //! Faults injected on purpose, over real sockets: `--delay` holds answers without
 //! blocking the loop, in order, through a drain; `--fail-rate` swaps answers for
-//! an injected error. Bounded in time and count; loopback only.
+//! an injected error. Both over HTTP/1.1 and HTTP/2 (h2load, curl). Bounded in time and count; loopback only.
 
 mod common;
 
@@ -165,18 +165,20 @@ fn the_delayed_answers_gauge_counts_answers_in_flight() {
     server.shutdown().unwrap();
 }
 
+/// `--fail-rate 1 --fail-status 502`: every answer fails, with a 502.
+fn always_502(config: &mut Config) {
+    config.fail_rate = 1.0;
+    config.fail_status = hello_reactor::protocol::Status::new(502).unwrap();
+}
+
 /// `--fail-rate 1 --fail-status 502` through curl: every answer is the injected
 /// 502, says so, and the connection stays open for the next.
 #[test]
 fn fail_rate_one_injects_every_answer_and_keeps_the_connection() {
     if !common::tool_available("curl") {
-        eprintln!("SKIPPED: curl is not installed");
         return;
     }
-    let server = start(|config| {
-        config.fail_rate = 1.0;
-        config.fail_status = hello_reactor::protocol::Status::new(502).unwrap();
-    });
+    let server = start(always_502);
     let url = format!("http://{}/", server.addr());
     let output = common::run_bounded(
         Command::new("curl").args(["-sv", &url, &url]),
@@ -204,7 +206,6 @@ fn fail_rate_one_injects_every_answer_and_keeps_the_connection() {
 #[test]
 fn a_delay_range_holds_each_answer_at_least_its_minimum() {
     if !common::tool_available("curl") {
-        eprintln!("SKIPPED: curl is not installed");
         return;
     }
     let server = start(|config| {
@@ -221,4 +222,74 @@ fn a_delay_range_holds_each_answer_at_least_its_minimum() {
         assert!((0.1..1.5).contains(&took), "answered after {took} s");
     }
     server.shutdown().unwrap();
+}
+
+/// HTTP/2 streams are held too, each its own delay, and concurrently: h2load
+/// sends 40 requests on 2 connections, 20 streams at once each, all answered
+/// about one delay after they were sent, none early, none failed.
+#[test]
+fn http2_streams_are_held_their_delay_concurrently() {
+    if !common::tool_available("h2load") {
+        return;
+    }
+    let server = start(delayed);
+    let url = format!("http://{}/", server.addr());
+    let sent = Instant::now();
+    let output = common::run_bounded(
+        Command::new("h2load").args(["-n40", "-c2", "-m20", &url]),
+        Duration::from_secs(20),
+    );
+    let took = sent.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("40 succeeded, 0 failed, 0 errored"),
+        "{stdout}"
+    );
+    assert!(
+        took >= DELAY && took < DELAY * 4,
+        "40 held streams took {took:?}"
+    );
+    let min_time = stdout
+        .lines()
+        .find(|l| l.starts_with("time for request:"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .unwrap_or_default();
+    assert!(min_time.ends_with("ms"), "{stdout}");
+    let min_ms: f64 = min_time.trim_end_matches("ms").parse().unwrap();
+    assert!(min_ms >= 200.0, "a stream answered after {min_ms} ms");
+    let summary = server.shutdown().unwrap();
+    assert_eq!(summary.requests, 40);
+}
+
+/// `--fail-rate 1` over HTTP/2: every stream gets the injected status and body
+/// (curl for one stream's answer, h2load for ten streams on one connection).
+#[test]
+fn http2_streams_get_the_injected_failure() {
+    if !common::tool_available("curl") || !common::tool_available("h2load") {
+        return;
+    }
+    let server = start(always_502);
+    let url = format!("http://{}/", server.addr());
+    let output = common::run_bounded(
+        Command::new("curl").args(["-sv", "--http2-prior-knowledge", &url]),
+        Duration::from_secs(10),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stdout,
+        "502 Bad Gateway: injected by hello-reactor --fail-rate, not a real failure\r\n"
+    );
+    assert!(stderr.contains("< HTTP/2 502"), "{stderr}");
+    let output = common::run_bounded(
+        Command::new("h2load").args(["-n10", "-c1", "-m10", &url]),
+        Duration::from_secs(10),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("status codes: 0 2xx, 0 3xx, 0 4xx, 10 5xx"),
+        "{stdout}"
+    );
+    let summary = server.shutdown().unwrap();
+    assert_eq!(summary.responses_with(502), 11);
 }

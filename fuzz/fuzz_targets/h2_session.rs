@@ -3,7 +3,8 @@
 //! checks, EOF and a drain.
 //!
 //! Input: byte 0 is the setup (bit 0: start with the client preface and an
-//! empty SETTINGS; bit 1: small limits, so refusals and floods are reachable);
+//! empty SETTINGS; bit 1: small limits, so refusals and floods are reachable;
+//! bit 2: faults, each answer held 0 to 300 ms and half of them failed);
 //! then operations, each one byte:
 //!
 //! | op | meaning |
@@ -26,12 +27,14 @@
 //! * no DATA exceeds the frame size or the windows the client allowed (the
 //!   fixture's `Credit` counts them from the input the session consumed);
 //! * answers never outnumber requests;
+//! * the held-answers gauge equals the answers the session holds;
 //! * the input kept for a partial frame stays under one maximal frame;
 //! * nothing follows a GOAWAY with an error code.
 
 #![no_main]
 
 use hello_reactor::protocol::h2::error::ErrorCode;
+use hello_reactor::protocol::faults::{Delay, FaultSettings};
 use hello_reactor::protocol::h2::testing::{Fixture, Out, client};
 use hello_reactor::protocol::{Stop, Want};
 use libfuzzer_sys::fuzz_target;
@@ -75,7 +78,15 @@ fuzz_target!(|data: &[u8]| {
     let Some((&setup, mut data)) = data.split_first() else {
         return;
     };
-    let mut f = Fixture::new();
+    let mut f = if setup & 4 != 0 {
+        Fixture::with_faults(&FaultSettings {
+            delay: Some(Delay { min: 0, max: 300 }),
+            fail_rate: 0.5,
+            ..FaultSettings::NONE
+        })
+    } else {
+        Fixture::new()
+    };
     if setup & 2 != 0 {
         f.limits.max_streams = 2;
         f.limits.max_head = 64;
@@ -112,6 +123,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert!(answers <= f.stats.requests, "more answers than requests");
+        assert_eq!(f.stats.held, f.session.held_answers() as u64, "held gauge");
         if f.last_stop == Some(Stop::Partial) {
             assert!(f.pending.len() < 9 + 16_384, "{} bytes kept", f.pending.len());
         }

@@ -130,7 +130,24 @@ impl Answer<'static> {
     };
 }
 
+/// The body of the injected failure (`--fail-rate`): it says it is one.
+pub(crate) fn failure_body(status: Status) -> String {
+    format!("{status}: injected by hello-reactor --fail-rate, not a real failure\r\n")
+}
+
 impl<'a> Answer<'a> {
+    /// The injected failure (`--fail-rate`): `status`, and `body` from
+    /// [`failure_body`]; HTTP/1.1 and HTTP/2 render the same one.
+    pub(crate) fn failure(status: Status, body: &'a str) -> Answer<'a> {
+        Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: &[],
+            body: body.as_bytes(),
+            streamed: None,
+        }
+    }
+
     /// Every variant, in the order of [`ok_index`].
     fn variants(&self) -> [Rendered; 6] {
         [
@@ -310,15 +327,8 @@ impl Responses {
     /// injected, and the persistence of the answer it replaces (an injected
     /// failure does not close the connection).
     pub fn add_failure(&mut self, status: Status, now: SystemTime) {
-        let body =
-            format!("{status}: injected by hello-reactor --fail-rate, not a real failure\r\n");
-        let answer = Answer {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            headers: &[],
-            body: body.as_bytes(),
-            streamed: None,
-        };
+        let body = failure_body(status);
+        let answer = Answer::failure(status, &body);
         self.fail = Some((Box::new(answer.variants()), status));
         self.date_second = 0;
         self.refresh_date(now);

@@ -16,8 +16,8 @@
 //!   connection, and the slab entry of every HTTP/1.1 connection must not grow.
 //! - **Timers.** A session's deadlines (header, SETTINGS ack, body, write,
 //!   keep-alive, linger) are timeouts: the coarse sweep of `ticker.rs` finds them
-//!   through [`Core::poll_at`]. Only HTTP/1.1's held answers (`--delay`) need a
-//!   precise wake-up.
+//!   through [`Core::poll_at`]. Only held answers (`--delay`), of either core,
+//!   need a precise wake-up.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -36,6 +36,8 @@ pub struct H2Shared {
     pub answer: H2Answer,
     /// Streams, header block and body limits, flood budgets.
     pub limits: h2::Limits,
+    /// The injected failure (`--fail-rate`), when one is set.
+    pub failure: Option<H2Answer>,
     /// Which protocols a connection may speak.
     pub mode: Http2Mode,
 }
@@ -44,10 +46,21 @@ impl H2Shared {
     /// For `config`, with the answer dated `now`. A large `--body-size` body is
     /// cut from the pattern's shared block, as HTTP/1.1's is (`h2/answer.rs`).
     pub fn new(config: &Config, now: SystemTime) -> H2Shared {
+        let settings = config.protocol();
+        let faults = &settings.faults;
         H2Shared {
-            answer: H2Answer::new(&config.protocol().answer, now),
+            answer: H2Answer::new(&settings.answer, now),
             limits: config.h2_limits(),
+            failure: (faults.fail_rate > 0.0).then(|| H2Answer::failure(faults.fail_status, now)),
             mode: config.http2,
+        }
+    }
+
+    /// Re-render `date` in every field block if `now` is in a later second.
+    pub fn refresh_date(&mut self, now: SystemTime) {
+        self.answer.refresh_date(now);
+        if let Some(failure) = self.failure.as_mut() {
+            failure.refresh_date(now);
         }
     }
 }
@@ -59,6 +72,8 @@ pub fn h2_cx<'b>(cx: &'b mut Context<'_>) -> h2::Cx<'b> {
         now: cx.shared.now,
         draining: cx.shared.draining,
         answer: &cx.h2.answer,
+        failure: cx.h2.failure.as_ref(),
+        faults: &mut *cx.shared.faults,
         limits: &cx.h2.limits,
         timeouts: cx.shared.timeouts,
         stats: &mut *cx.shared.stats,
@@ -168,15 +183,15 @@ impl Core {
     pub fn new_wake_up(&mut self) -> Option<u64> {
         match self {
             Core::Http1(c) => c.new_wake_up(),
-            Core::Http2(_) => None,
+            Core::Http2(s) => s.new_wake_up(),
         }
     }
 
-    /// Answers held by `--delay` (HTTP/1.1 only).
+    /// Answers held by `--delay`.
     pub fn held_answers(&self) -> usize {
         match self {
             Core::Http1(c) => c.held_answers(),
-            Core::Http2(_) => 0,
+            Core::Http2(s) => s.held_answers(),
         }
     }
 
@@ -196,7 +211,7 @@ impl Core {
                 Timer::Header | Timer::SettingsAck => Some(CloseReason::HeaderTimeout),
                 Timer::Body => Some(CloseReason::BodyTimeout),
                 Timer::Write => Some(CloseReason::WriteTimeout),
-                Timer::Linger | Timer::None => None,
+                Timer::Linger | Timer::None | Timer::Hold => None,
             },
         }
     }

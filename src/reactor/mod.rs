@@ -269,7 +269,7 @@ impl Server {
             self.data.now = self.clock.now_ms();
             let wall = self.clock.wall();
             if self.data.common.responses.refresh_date(wall) {
-                self.data.h2.answer.refresh_date(wall);
+                self.data.h2.refresh_date(wall);
             }
             for event in events.iter() {
                 match event.token() {

@@ -19,7 +19,7 @@ use log::warn;
 
 use super::hpack::BlockWriter;
 use crate::protocol::pattern;
-use crate::protocol::response::{Answer, DATE_LEN, check_header, date_if_new};
+use crate::protocol::response::{Answer, DATE_LEN, check_header, date_if_new, failure_body};
 use crate::protocol::status::{Content, Status};
 
 /// Fields HTTP/2 forbids in any message (RFC 9113 §8.2.2), beyond those
@@ -91,6 +91,12 @@ impl H2Answer {
         };
         h2.refresh_date(now);
         h2
+    }
+
+    /// The injected failure (`--fail-rate`), as HTTP/1.1 renders it.
+    pub fn failure(status: Status, now: SystemTime) -> H2Answer {
+        let body = failure_body(status);
+        H2Answer::new(&Answer::failure(status, &body), now)
     }
 
     /// Re-render `date` if `now` is in a later second. Returns whether it changed.

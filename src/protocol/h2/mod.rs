@@ -1,8 +1,8 @@
 //! The HTTP/2 protocol core (RFC 9113), a second sans-I/O core beside the
 //! HTTP/1.1 one: bytes and "now" in, frames out, no sockets and no clocks.
 //!
-//! Not yet driven by the reactor (see "Driving it" below). Its parts, from the
-//! bytes up:
+//! The reactor drives it through `reactor/cores.rs` (see "Driving it" below).
+//! Its parts, from the bytes up:
 //!
 //! | part | what it does |
 //! |------|--------------|
@@ -25,7 +25,8 @@
 //! must know:
 //!
 //! - its [`Cx`] lends the [`answer::H2Answer`] (whose `date` the driver
-//!   refreshes with the HTTP/1.1 answers' once a second) and [`Limits`]
+//!   refreshes with the HTTP/1.1 answers' once a second), the injected failure
+//!   and the faults generator (`--fail-rate`, `--delay`), and [`Limits`]
 //!   ([`Limits::with_http1`] takes `--max-request-head` and `--max-body`), and
 //!   output is a plain `Vec<u8>`: every frame names its stream, so there is no
 //!   ready-made answer to point at as HTTP/1.1's `Batch` does;
@@ -33,7 +34,8 @@
 //!   the driver writes again when it did;
 //! - the client preface is read by the session itself: a driver that sniffs
 //!   the first bytes to choose a core (prior knowledge, RFC 9113 §3.3) passes
-//!   them on unconsumed. Today the HTTP/1.1 core answers the preface `505`.
+//!   them on unconsumed (with `--http2 off` the HTTP/1.1 core gets them, and
+//!   answers the preface `505 HTTP Version Not Supported`).
 
 pub mod answer;
 pub mod budget;

@@ -38,8 +38,10 @@
 //!   read and dropped until the close (lingering, as HTTP/1.1 does).
 //!
 //! Frame handlers are in `session/input.rs`, answers and flow control in
-//! `session/output.rs`.
+//! `session/output.rs`, held and failed answers (`--delay`, `--fail-rate`) in
+//! `session/held.rs`.
 
+mod held;
 mod input;
 mod output;
 mod timers;
@@ -53,7 +55,8 @@ use super::budget::{Budgets, Spent};
 use super::error::{ErrorCode, H2Error};
 use super::frame::{self, Parsed};
 use super::hpack::Decoder;
-use super::stream::Streams;
+use super::stream::{Stream, Streams};
+use crate::protocol::faults::Faults;
 use crate::protocol::stats::Stats;
 use crate::protocol::{ConnId, OUT_BATCH_LIMIT, Stop, Timeouts, Want};
 
@@ -113,6 +116,10 @@ pub struct Cx<'a> {
     pub draining: bool,
     /// The answer every stream gets.
     pub answer: &'a H2Answer,
+    /// The injected failure (`--fail-rate`), rendered only when one is set.
+    pub failure: Option<&'a H2Answer>,
+    /// `--delay` and `--fail-rate`, and the generator that picks them.
+    pub faults: &'a mut Faults,
     /// Limits.
     pub limits: &'a Limits,
     /// Timeouts.
@@ -121,6 +128,16 @@ pub struct Cx<'a> {
     pub stats: &'a mut Stats,
     /// Output: frames are appended.
     pub out: &'a mut Vec<u8>,
+}
+
+impl<'a> Cx<'a> {
+    /// The answer `stream` gets: the configured one, or the injected failure.
+    pub(super) fn answer_for(&self, stream: &Stream) -> &'a H2Answer {
+        match self.failure {
+            Some(failure) if stream.fail => failure,
+            _ => self.answer,
+        }
+    }
 }
 
 /// The connection's phase.
@@ -175,6 +192,8 @@ pub struct Session {
     since: Since,
     deadline: u64,
     timer: Timer,
+    /// The held answer's due time the driver was last told of (`session/held.rs`).
+    told: Option<u64>,
 }
 
 /// When each waited-for thing began.
@@ -219,6 +238,7 @@ impl Session {
             since,
             deadline: now + timeouts.header,
             timer: Timer::Header,
+            told: None,
         }
     }
 

@@ -91,6 +91,10 @@ pub struct Stream {
     pub head: bool,
     /// The body bytes sent so far, once the answer has started.
     pub body_sent: Option<usize>,
+    /// `--delay`: the request is whole and its answer waits until then.
+    pub held_until: Option<u64>,
+    /// `--fail-rate`: the stream gets the injected failure.
+    pub fail: bool,
 }
 
 /// The active streams of a connection and what it remembers of the others.
@@ -166,6 +170,8 @@ mod tests {
             content_length: None,
             head: false,
             body_sent: None,
+            held_until: None,
+            fail: false,
         }
     }
 

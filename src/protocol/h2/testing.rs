@@ -16,6 +16,7 @@ use super::error::ErrorCode;
 use super::frame::{self, Frame, Parsed, flag, kind, setting};
 use super::hpack::{BlockWriter, Decoder};
 use super::session::{Cx, Limits, PREFACE, Session, Stage};
+use crate::protocol::faults::{FaultSettings, Faults};
 use crate::protocol::response::Answer;
 use crate::protocol::stats::Stats;
 use crate::protocol::testing::FIXED_DATE_SECS;
@@ -215,6 +216,10 @@ pub struct Fixture {
     pub draining: bool,
     /// The answer.
     pub answer: H2Answer,
+    /// The injected failure, with `--fail-rate`.
+    pub failure: Option<H2Answer>,
+    /// `--delay` and `--fail-rate` (none unless changed).
+    pub faults: Faults,
     /// Limits (the defaults unless changed).
     pub limits: Limits,
     /// Timeouts (the defaults unless changed).
@@ -253,6 +258,8 @@ impl Fixture {
             now: 0,
             draining: false,
             answer: H2Answer::new(answer, date),
+            failure: None,
+            faults: Faults::new(&FaultSettings::NONE),
             limits: Limits::DEFAULT,
             timeouts: Timeouts::DEFAULT,
             stats: Stats::default(),
@@ -263,6 +270,17 @@ impl Fixture {
             decoder: Decoder::new(4096),
             partial_block: None,
         }
+    }
+
+    /// A new connection with faults injected as `settings` say.
+    pub fn with_faults(settings: &FaultSettings) -> Fixture {
+        let mut f = Fixture::new();
+        f.faults = Faults::new(settings);
+        if settings.fail_rate > 0.0 {
+            let date = UNIX_EPOCH + Duration::from_secs(FIXED_DATE_SECS);
+            f.failure = Some(H2Answer::failure(settings.fail_status, date));
+        }
+        f
     }
 
     /// Run `call` with the session and a context; return the output as frames.
@@ -285,6 +303,8 @@ impl Fixture {
             now: self.now,
             draining: self.draining,
             answer: &self.answer,
+            failure: self.failure.as_ref(),
+            faults: &mut self.faults,
             limits: &self.limits,
             timeouts: &self.timeouts,
             stats: &mut self.stats,

@@ -224,6 +224,8 @@ impl Session {
             content_length: fields.content_length,
             head: fields.head,
             body_sent: None,
+            held_until: None,
+            fail: false,
         });
         if start.end_stream {
             let i = self.streams.active.len() - 1;
@@ -297,7 +299,7 @@ impl Session {
             Lookup::Idle => Err(conn(ErrorCode::PROTOCOL_ERROR)),
             Lookup::Closed(_) => Ok(()),
             Lookup::Active(i) => {
-                self.streams.close(i, Closed::Ended);
+                self.close_stream(cx, i, Closed::Ended);
                 self.spend(cx, Cost::Reset)
             }
         }

@@ -25,11 +25,25 @@ use super::{Cx, Session, Stage};
 use crate::protocol::OUT_BATCH_LIMIT;
 
 impl Session {
-    /// The request on the active stream at `i` is whole: answer it.
+    /// The request on the active stream at `i` is whole: answer it, or hold its
+    /// answer (`--delay`, `session/held.rs`).
     pub(super) fn end_request(&mut self, cx: &mut Cx<'_>, i: usize) -> Result<(), super::H2Error> {
-        let answer = cx.answer;
+        self.streams.active[i].state = State::HalfClosedRemote;
+        let held = cx.faults.on && self.hold_or_fail(cx, i);
+        let status = cx.answer_for(&self.streams.active[i]).status();
+        cx.stats.response(status);
+        cx.stats.h2.response(status);
+        if !held {
+            self.answer(cx, i);
+        }
+        Ok(())
+    }
+
+    /// Send the HEADERS of the answer on the active stream at `i`, and as much
+    /// of its body as the windows allow.
+    pub(super) fn answer(&mut self, cx: &mut Cx<'_>, i: usize) {
         let stream = &mut self.streams.active[i];
-        stream.state = State::HalfClosedRemote;
+        let answer = cx.answer_for(stream);
         let headers_only = stream.head || answer.body_len() == 0;
         let max_frame = self.peer_max_frame as usize;
         if self.table_update {
@@ -41,23 +55,17 @@ impl Session {
         } else {
             frame::write::headers(cx.out, stream.id, answer.block(), headers_only, max_frame);
         }
-        cx.stats.response(answer.status());
-        cx.stats.h2.response(answer.status());
         if headers_only {
-            self.streams.close(i, Closed::Ended);
-            self.stream_ended(cx);
+            self.close_stream(cx, i, Closed::Ended);
         } else {
             stream.body_sent = Some(0);
             self.since.window = cx.now;
             self.flush(cx);
         }
-        Ok(())
     }
 
     /// Send as much of the waiting bodies as the windows and the batch allow.
     pub(super) fn flush(&mut self, cx: &mut Cx<'_>) {
-        let answer = cx.answer;
-        let body_len = answer.body_len();
         let mut i = 0;
         while i < self.streams.active.len() {
             let stream = &mut self.streams.active[i];
@@ -65,6 +73,8 @@ impl Session {
                 i += 1;
                 continue;
             };
+            let answer = cx.answer_for(stream);
+            let body_len = answer.body_len();
             while sent < body_len && cx.out.len() < OUT_BATCH_LIMIT {
                 let room = self.send_window.min(stream.send_window);
                 let n = (body_len - sent).min(self.peer_max_frame as usize);
@@ -83,8 +93,7 @@ impl Session {
             }
             stream.body_sent = Some(sent);
             if sent == body_len {
-                self.streams.close(i, Closed::Ended);
-                self.stream_ended(cx);
+                self.close_stream(cx, i, Closed::Ended);
             } else {
                 i += 1;
             }
@@ -96,8 +105,7 @@ impl Session {
         debug!("{} h2: stream {id} reset: {code}", cx.id);
         frame::write::rst_stream(cx.out, id, code);
         if let Lookup::Active(i) = self.streams.lookup(id) {
-            self.streams.close(i, Closed::ResetByUs);
-            self.stream_ended(cx);
+            self.close_stream(cx, i, Closed::ResetByUs);
         }
         // A reset the peer provokes (a malformed request, a window overflow, a
         // refused stream) frees its slot as the peer's own does (MadeYouReset,
@@ -107,10 +115,16 @@ impl Session {
         }
     }
 
-    /// The last active stream ended: the connection is idle, and gives back
-    /// what a burst of streams or a large header block made it allocate (an
-    /// idle connection should cost little; the next burst allocates again).
-    fn stream_ended(&mut self, cx: &Cx<'_>) {
+    /// Close the active stream at `i`, however it ended: its held answer (if
+    /// any) is no longer counted, and once the last stream is gone the
+    /// connection is idle and gives back what a burst of streams or a large
+    /// header block made it allocate (an idle connection should cost little;
+    /// the next burst allocates again).
+    pub(super) fn close_stream(&mut self, cx: &mut Cx<'_>, i: usize, how: Closed) {
+        let stream = self.streams.close(i, how);
+        if stream.held_until.is_some() {
+            cx.stats.held -= 1;
+        }
         if self.streams.active.is_empty() {
             self.since.idle = cx.now;
             self.streams.active.shrink_to(0);

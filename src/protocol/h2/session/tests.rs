@@ -1,9 +1,11 @@
 //! The session on simulated time, grouped per connection phase
 //! (`tests/phases.rs`), per stream state (`tests/streams.rs`), flow control
-//! (`tests/flow.rs`) and defences (`tests/defences.rs`).
+//! (`tests/flow.rs`), defences (`tests/defences.rs`) and injected faults
+//! (`tests/faults.rs`).
 
 mod clients;
 mod defences;
+mod faults;
 mod flow;
 mod phases;
 mod streams;

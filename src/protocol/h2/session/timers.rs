@@ -9,6 +9,7 @@
 //! | room in the socket | write | the last progress |
 //! | any stream, when none is active | keep-alive | the last stream's end |
 //! | the close after a final GOAWAY | linger | the GOAWAY, then its write |
+//! | a held answer (`--delay`) | its delay | its request's end |
 //!
 //! A timeout during a request ends the connection with GOAWAY `NO_ERROR` naming
 //! the last stream (the client learns which streams were not answered); an
@@ -37,6 +38,8 @@ pub enum Timer {
     Idle,
     /// Lingering, or closing after a final GOAWAY.
     Linger,
+    /// A held answer is due (`--delay`): not a timeout.
+    Hold,
 }
 
 impl Session {
@@ -45,12 +48,18 @@ impl Session {
         if cx.now < self.deadline {
             return;
         }
+        if self.timer == Timer::Hold {
+            self.release_held(cx);
+            self.finish_if_done(cx); // a drain may have waited for these
+            return self.rearm(cx);
+        }
         debug!(
             "{} h2: {:?} timed out in {:?}",
             cx.id, self.timer, self.stage
         );
         match self.timer {
             Timer::None => {}
+            Timer::Hold => {} // released above
             Timer::Linger => self.stage = Stage::Closed,
             Timer::Write if self.write_blocked => {
                 cx.stats.timeouts += 1;
@@ -102,6 +111,9 @@ impl Session {
                 }
                 if active.is_empty() {
                     at(self.since.idle + t.keep_alive, Timer::Idle);
+                }
+                if let Some(due) = self.next_held() {
+                    at(due, Timer::Hold);
                 }
             }
         }
