@@ -97,6 +97,7 @@ impl Core {
     }
 
     /// Answer what `data` holds; see [`Conn::process`].
+    #[inline]
     pub fn process(&mut self, cx: &mut Context<'_>, data: &[u8]) -> (usize, Stop) {
         match self {
             Core::Http1(c) => c.process(&mut cx.shared, data),
@@ -130,6 +131,7 @@ impl Core {
 
     /// All output is written. HTTP/2 may append more (DATA held back): the
     /// driver writes again when the output is not empty.
+    #[inline]
     pub fn sent(&mut self, cx: &mut Context<'_>, input_may_wait: bool) {
         match self {
             Core::Http1(c) => c.sent(&mut cx.shared, input_may_wait),

@@ -169,6 +169,7 @@ impl TlsStream {
     /// Records are read into `buf` itself, behind the plaintext already taken from
     /// it: `buf[..filled]` is plaintext, `buf[start..end]` records not processed
     /// yet, and `filled <= start` always (a record is longer than its plaintext).
+    #[inline(never)] // off the plain sockets' path: `Stream::read` stays small
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.broken {
             return Err(invalid("the session failed"));
@@ -278,6 +279,7 @@ impl TlsStream {
     /// Encrypt `buf` and send it. Older records go first: while any wait, nothing
     /// new is taken (`WouldBlock`). Returns how much plaintext was taken; less
     /// than `buf.len()` only when the socket is full.
+    #[inline(never)] // off the plain sockets' path: `Stream::write` stays small
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.flush()?;
         let mut taken = 0;

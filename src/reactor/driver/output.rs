@@ -45,8 +45,8 @@ impl Connection {
             Ok(()) // keep order: older output goes first
         } else {
             write_some(&mut self.stream, out, &mut written, &mut self.writable).and_then(|()| {
-                if written < out.len() {
-                    return Ok(());
+                if written < out.len() || tail == 0 {
+                    return Ok(()); // no streamed body: no call (rule of the hot path)
                 }
                 let block = cx.shared.responses.block();
                 write_streamed(
@@ -121,7 +121,7 @@ impl Connection {
             &mut spill.written,
             &mut self.writable,
         )?;
-        if spill.written == spill.output.len() {
+        if spill.written == spill.output.len() && spill.stream_at < spill.stream_end {
             let block = cx.shared.responses.block();
             let end = spill.stream_end;
             write_streamed(
@@ -187,6 +187,7 @@ impl Connection {
 /// Write the streamed body (`--body-size`) from byte `*at` to `end`, from the
 /// shared `block` (see `protocol/pattern.rs`), until done or the socket is full.
 /// Only the offset is kept between calls: nothing is copied per connection.
+#[inline(never)] // only with a streamed body: off the path of every other answer
 fn write_streamed(
     stream: &mut Stream,
     block: &[u8],
@@ -208,6 +209,7 @@ fn write_streamed(
 
 /// Write `buf[*written..]` until done or the socket is full. A short write means the
 /// send buffer is full; the kernel will raise a writable edge when it drains.
+#[inline(always)]
 fn write_some(
     stream: &mut Stream,
     buf: &[u8],
