@@ -106,7 +106,7 @@ impl Workers {
     }
 
     /// Build `config.workers` reactors (at least one) on the socket the service
-    /// manager passed, or bound at `config.bind` (see [`listen`](super::listen)),
+    /// manager passed, or bound at `config.bind` (see `process/listen.rs`),
     /// with the connection cap split among them and, with `metrics_bind`, the
     /// metrics port on the first. Fails as a lone server would if the address
     /// cannot be bound; the error names it.
@@ -238,7 +238,7 @@ impl Bound {
     }
 
     /// Start every worker on its thread `hello-reactor-{i}`, pinned if asked, and
-    /// under `SCHED_BATCH` if they outnumber the CPUs (see [`timeshare`]).
+    /// under `SCHED_BATCH` if they outnumber the CPUs (see `process/timeshare.rs`).
     pub fn spawn(self) -> io::Result<Workers> {
         let n = self.servers.len();
         let cpus = if self.pin {

@@ -23,7 +23,7 @@
 //!    so once an event reports `read_closed` the connection reads on until `Ok(0)`.
 //! 2. **Input lives in the loop's buffer.** Reads go into one reactor-wide buffer.
 //!    Only bytes the core could not answer yet (an incomplete head) are copied into a
-//!    per-connection [`Spill`], freed as soon as it is empty: an idle connection
+//!    per-connection `Spill`, freed as soon as it is empty: an idle connection
 //!    holds no buffer at all.
 //! 3. **One read, one write.** Every answer to one read goes out in one `write` of
 //!    the batch. What the socket does not take is copied into the spill and written,
