@@ -76,7 +76,7 @@ const SECOND: Duration = Duration::from_secs(1);
 #[derive(Debug, Parser)]
 #[command(name = "hello-load", version, after_help = AFTER_HELP)]
 struct Args {
-    /// `http://HOST[:PORT][/PATH]` to load; without it, hello-reactor is started
+    /// http://HOST:PORT/PATH to load (port and path optional); without it, hello-reactor is started
     /// in this process on a free port of 127.0.0.1.
     #[arg(value_parser = Url::parse)]
     url: Option<Url>,
