@@ -13,11 +13,12 @@ use std::sync::Arc;
 use log::{debug, trace, warn};
 use mio::{Interest, Token};
 
+use super::calls::after_call;
 use super::driver::{Connection, Next, Readiness};
 use super::metrics::CloseReason;
 use super::stream::{Endpoint, Listener, Peer, Stream};
 use super::tls::TlsStream;
-use super::{LISTENER, Server, after_call, listener, new_core};
+use super::{LISTENER, Server, listener, new_core};
 use crate::certs::Tls;
 use crate::config::Config;
 use crate::reactor::listener::Accepted;

@@ -10,7 +10,6 @@ use super::Server;
 use super::clock::millis;
 use super::handle::Request;
 use super::metrics::CloseReason;
-use mio::Token;
 
 /// What stopping needs to remember.
 pub(super) struct Drain {
@@ -162,19 +161,7 @@ impl Server {
         let mut keys = std::mem::take(&mut self.scratch);
         keys.extend(self.connections.iter().map(|(key, _)| key));
         for key in keys.drain(..) {
-            if let Some(conn) = self.connections.get_mut(key) {
-                let next = conn.drain(&mut self.data.context(key));
-                if super::after_call(
-                    &self.poll,
-                    &mut self.deferred,
-                    &mut self.timers,
-                    conn,
-                    Token(key),
-                    next,
-                ) {
-                    self.close(key);
-                }
-            }
+            self.call(key, |conn, cx| conn.drain(cx));
         }
         self.scratch = keys;
     }

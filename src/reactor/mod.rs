@@ -23,7 +23,8 @@
 //! Files: `accept.rs` (the listener and the connection cap), `drain.rs` (stopping),
 //! `ticker.rs` (the coarse timer and the stats line), `timers.rs` (the precise
 //! queue: held answers, to the millisecond), `driver.rs` (one connection's
-//! socket I/O, feeding the protocol core), `context.rs` (what a handler borrows),
+//! socket I/O, feeding the protocol core), `calls.rs` (calling a connection's
+//! handler and acting on what it returned), `context.rs` (what a handler borrows),
 //! `clock.rs`, `listener.rs`, `handle.rs` (control from other threads),
 //! `stream.rs` (TCP or Unix socket), `metrics.rs` (counters and the Prometheus
 //! text), `scrape.rs` (the metrics listener, `METRICS` and scrape tokens).
@@ -39,7 +40,7 @@
 //!   spurious call is harmless because handlers act only on what `read` and `write`
 //!   report.
 //! - **Handlers never close themselves.** They return [`Next`] and `after_call`
-//!   acts after the call: a connection that removed itself from the slab would free
+//!   (`calls.rs`) acts after the call: a connection that removed itself from the slab would free
 //!   the `&mut self` it runs on. Closing is dropping: the fd's close removes it from
 //!   epoll and kqueue, so no `deregister` is needed.
 //! - **Writable interest only when needed.** A new socket is registered readable
@@ -57,7 +58,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use log::{debug, log, trace, warn};
+use log::{log, trace};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
@@ -68,6 +69,7 @@ use crate::protocol::h2::Session;
 use crate::protocol::stats::Summary;
 
 mod accept;
+mod calls;
 mod clock;
 mod context;
 pub mod cores;
@@ -326,40 +328,6 @@ impl Server {
         ))
     }
 
-    fn connection_ready(&mut self, token: Token, readiness: Readiness) {
-        let Some(conn) = self.connections.get_mut(token.0) else {
-            trace!(
-                "{}: stale event ignored (already closed)",
-                self.data.id(token.0)
-            );
-            return;
-        };
-        trace!("{}: {readiness}", self.data.id(token.0));
-        let next = conn.ready(&mut self.data.context(token.0), readiness);
-        if after_call(
-            &self.poll,
-            &mut self.deferred,
-            &mut self.timers,
-            conn,
-            token,
-            next,
-        ) {
-            self.close(token.0);
-        }
-    }
-
-    fn close(&mut self, key: usize) {
-        if let Some(conn) = self.connections.try_remove(key) {
-            self.data.io.close(conn.close_reason());
-            self.data.common.stats.held -= conn.core().held_answers() as u64;
-            debug!(
-                "{}: closed ({} open)",
-                self.data.id(key),
-                self.connections.len()
-            );
-        }
-    }
-
     fn run_deferred(&mut self) {
         let mut deferred = std::mem::take(&mut self.deferred);
         for token in deferred.drain(..) {
@@ -382,49 +350,6 @@ impl Server {
         self.resume_accepting();
         self.fire_timers();
         self.tick();
-    }
-}
-
-/// Act on what a handler returned, after it returned and while the connection is
-/// still at hand (no second slab lookup): watch for writability if output waits,
-/// put it on the deferred list once, or queue the precise wake-up its held answers
-/// need. Every handler call ends here; `true` means the caller must close it (the
-/// loop closes, never the handler).
-fn after_call(
-    poll: &Poll,
-    deferred: &mut Vec<Token>,
-    timers: &mut Timers,
-    conn: &mut Connection,
-    token: Token,
-    next: Next,
-) -> bool {
-    match next {
-        Next::Close => return true,
-        Next::Yield if conn.mark_queued() => deferred.push(token),
-        Next::Yield | Next::Keep => {}
-    }
-    if let Some(due) = conn.new_wake_up() {
-        timers.schedule(due, token.0);
-    }
-    watch_writable(poll, conn, token);
-    false
-}
-
-/// Add writable interest the first time a connection has output the socket would
-/// not take, and keep it from then on: edge-triggered, it costs nothing while the
-/// socket has room. An edge that came before this call is not lost (see
-/// "Registering late loses no edge" above).
-fn watch_writable(poll: &Poll, conn: &mut Connection, token: Token) {
-    if !conn.needs_writable_interest() {
-        return;
-    }
-    let interest = Interest::READABLE | Interest::WRITABLE;
-    match poll
-        .registry()
-        .reregister(conn.stream_mut(), token, interest)
-    {
-        Ok(()) => conn.writable_interest_added(),
-        Err(e) => warn!("conn {}: cannot watch for writability: {e}", token.0),
     }
 }
 

@@ -13,7 +13,6 @@
 use std::time::Duration;
 
 use log::{log, trace};
-use mio::Token;
 
 use super::Server;
 use super::clock::millis;
@@ -68,21 +67,10 @@ impl Server {
                 .map(|(key, _)| key),
         );
         for key in due.drain(..) {
-            let Some(conn) = self.connections.get_mut(key) else {
-                continue;
-            };
-            trace!("{}: deadline passed in {}", self.data.id(key), conn.core());
-            let next = conn.expire(&mut self.data.context(key));
-            if super::after_call(
-                &self.poll,
-                &mut self.deferred,
-                &mut self.timers,
-                conn,
-                Token(key),
-                next,
-            ) {
-                self.close(key);
-            }
+            self.call(key, |conn, cx| {
+                trace!("{}: deadline passed in {}", cx.shared.id, conn.core());
+                conn.expire(cx)
+            });
         }
         self.scratch = due;
     }
@@ -98,23 +86,12 @@ impl Server {
         let mut due = std::mem::take(&mut self.scratch);
         self.timers.pop_due(now, &mut due);
         for key in due.drain(..) {
-            let Some(conn) = self.connections.get_mut(key) else {
-                continue;
-            };
-            if conn.poll_at() > now {
-                continue;
-            }
-            let next = conn.expire(&mut self.data.context(key));
-            let token = Token(key);
-            if super::after_call(
-                &self.poll,
-                &mut self.deferred,
-                &mut self.timers,
-                conn,
-                token,
-                next,
-            ) {
-                self.close(key);
+            let wanted = self
+                .connections
+                .get(key)
+                .is_some_and(|c| c.poll_at() <= now);
+            if wanted {
+                self.call(key, |conn, cx| conn.expire(cx));
             }
         }
         self.scratch = due;
