@@ -88,3 +88,78 @@ pub fn data(out: &mut Vec<u8>, stream: u32, data: &[u8], end_stream: bool) {
 pub const fn frame_len(payload: usize) -> usize {
     HEADER_LEN + payload
 }
+
+/// What is written parses back as the frames meant (the parser's own table
+/// tests are in `frame/tests.rs`).
+#[cfg(test)]
+mod tests {
+    use super::super::{Frame, MIN_MAX_FRAME_SIZE as MAX, Parsed, parse};
+    use super::*;
+
+    #[test]
+    fn headers_are_split_into_continuations() {
+        let mut out = Vec::new();
+        headers(&mut out, 1, b"abcde", true, 2);
+        let mut at = 0;
+        let mut seen = Vec::new();
+        while at < out.len() {
+            let Parsed::Frame(frame, len) = parse(&out[at..], MAX) else {
+                panic!()
+            };
+            seen.push(frame);
+            at += len;
+        }
+        assert_eq!(
+            seen,
+            [
+                Frame::Headers {
+                    stream: 1,
+                    end_stream: true,
+                    end_headers: false,
+                    self_dependent: false,
+                    block: b"ab",
+                },
+                Frame::Continuation {
+                    stream: 1,
+                    end_headers: false,
+                    block: b"cd"
+                },
+                Frame::Continuation {
+                    stream: 1,
+                    end_headers: true,
+                    block: b"e"
+                },
+            ]
+        );
+        let mut one = Vec::new();
+        headers(&mut one, 1, b"ab", false, 100);
+        let Parsed::Frame(
+            Frame::Headers {
+                end_headers: true, ..
+            },
+            11,
+        ) = parse(&one, MAX)
+        else {
+            panic!()
+        };
+    }
+
+    #[test]
+    fn data_and_rst_stream_round_trip() {
+        let mut out = Vec::new();
+        data(&mut out, 9, b"body", true);
+        rst_stream(&mut out, 9, ErrorCode::REFUSED_STREAM);
+        let data = Frame::Data {
+            stream: 9,
+            end_stream: true,
+            data: b"body",
+            flow_len: 4,
+        };
+        assert_eq!(parse(&out, MAX), Parsed::Frame(data, frame_len(4)));
+        let rst = Frame::RstStream {
+            stream: 9,
+            code: ErrorCode::REFUSED_STREAM,
+        };
+        assert_eq!(parse(&out[13..], MAX), Parsed::Frame(rst, 13));
+    }
+}
