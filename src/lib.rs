@@ -44,12 +44,12 @@
 //!
 //! | rule | home |
 //! |------|------|
-//! | the loop's order: clock once per turn, every event looked up again, handlers never close themselves, writable interest only when needed | [`reactor`] |
+//! | the loop's order: clock once per turn, every event looked up again, handlers never close themselves, writable interest only when needed | [`reactor`] (the rules), `reactor/calls.rs` (every handler call and what follows it) |
 //! | edge-triggered reads and writes, the spill, one read one write, fairness, the lingering close | [`reactor::driver`] |
 //! | accepting: deferred accept, the read at accept, the accept budget, fd back-off | `reactor/accept.rs`, [`reactor::listener`] |
 //! | the coarse timer | `reactor/ticker.rs` |
 //! | the precise timer queue: "call connection `key` at time `T`" | [`reactor::timers`] |
-//! | faults on purpose: held answers (`--delay`), injected failures, the seeded generator | `protocol/conn/held.rs`, [`protocol::faults`] |
+//! | faults on purpose: held answers (`--delay`), injected failures, the seeded generator | `protocol/conn/held.rs`, `protocol/h2/session/held.rs`, [`protocol::faults`] |
 //! | a large `--body-size` written from one shared block | [`protocol::pattern`], `reactor/driver/output.rs` |
 //! | phases and deadlines | [`protocol::phase`] |
 //! | what happens to input and answers | [`protocol::conn`] |
