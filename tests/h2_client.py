@@ -16,7 +16,10 @@ import time
 
 import h2.config
 import h2.connection
-from hyperframe.frame import ContinuationFrame, HeadersFrame
+import hpack
+from h2.settings import SettingCodes
+from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame,
+                              PingFrame, PriorityFrame, WindowUpdateFrame)
 
 CODES = {0: "NO_ERROR", 1: "PROTOCOL_ERROR", 7: "REFUSED_STREAM",
          8: "CANCEL", 11: "ENHANCE_YOUR_CALM", 14: "FRAME_SIZE_ERROR"}
@@ -135,6 +138,102 @@ def settings_flood(port):
     frames(sock, until="GOAWAY")
 
 
+def made_you_reset(port):
+    """CVE-2025-8671: malformed requests (`te: gzip`), each of which the server
+    must reset itself, without end."""
+    sock, _ = client(port)
+    encoder = hpack.Encoder()
+    try:
+        for i in range(500):
+            block = encoder.encode(REQUEST + [("te", "gzip")])
+            bad = HeadersFrame(1 + 2 * i, data=block,
+                               flags=["END_HEADERS", "END_STREAM"])
+            sock.sendall(bad.serialize())
+    except OSError:
+        pass
+    frames(sock, until="GOAWAY")
+
+
+def hpack_bomb(port):
+    """A 4 KB block that decodes to 40 KB: a 4000-byte field added to the
+    table, then named ten times. Then a request naming it once."""
+    sock, _ = client(port)
+    request = hpack.Encoder().encode([(n, v, True) for n, v in REQUEST])
+    # Literal with indexing, name "x", a value of 4000 (127 + 33 + 30 * 128).
+    bomb = request + b"\x40\x01x" + b"\x7f\xa1\x1e"
+    bomb += b"v" * 4000 + b"\xbe" * 10
+    flags = ["END_HEADERS", "END_STREAM"]
+    sock.sendall(HeadersFrame(1, data=bomb, flags=flags).serialize())
+    sock.sendall(HeadersFrame(3, data=request + b"\xbe", flags=flags).serialize())
+    frames(sock, until="DATA stream=3")
+
+
+def ping_flood(port):
+    """PING without end: each one asks for an acknowledgement."""
+    sock, _ = client(port)
+    try:
+        sock.sendall(PingFrame(0, opaque_data=b"12345678").serialize() * 1000)
+    except OSError:
+        pass
+    frames(sock, until="GOAWAY")
+
+
+def flood(port, frame, count, opening=b""):
+    """`count` copies of `frame` (after `opening`), then what the server says."""
+    sock, _ = client(port)
+    try:
+        sock.sendall(opening + frame * count)
+    except OSError:
+        pass
+    frames(sock, until="GOAWAY")
+
+
+def empty_data_flood(port):
+    """Stream 1 opened for a body that comes as empty DATA frames, without end
+    (CVE-2019-9518)."""
+    opening = HeadersFrame(1, data=hpack.Encoder().encode(REQUEST),
+                           flags=["END_HEADERS"]).serialize()
+    flood(port, DataFrame(1, data=b"").serialize(), 1000, opening)
+
+
+def window_update_flood(port):
+    """WINDOW_UPDATE of 1 on the connection, without end."""
+    flood(port, WindowUpdateFrame(0, window_increment=1).serialize(), 5000)
+
+
+def priority_flood(port):
+    """PRIORITY on idle streams, without end (parsed and ignored, but counted)."""
+    frame = PriorityFrame(3, depends_on=0, stream_weight=16).serialize()
+    flood(port, frame, 1000)
+
+
+def closed_window(port):
+    """SETTINGS_INITIAL_WINDOW_SIZE 0, then a request: the answer's DATA never
+    fits, and the write timeout ends the connection."""
+    sock, conn = client(port)
+    conn.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    conn.send_headers(1, REQUEST, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    frames(sock)
+
+
+def unfinished_block(port):
+    """A HEADERS frame without END_HEADERS, and no CONTINUATION: the header
+    timeout."""
+    sock, _ = client(port)
+    block = hpack.Encoder().encode(REQUEST)
+    sock.sendall(HeadersFrame(1, data=block).serialize())
+    frames(sock)
+
+
+def idle(port):
+    """One request answered, then nothing: the keep-alive timeout."""
+    sock, conn = client(port)
+    conn.send_headers(1, REQUEST, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    frames(sock)
+
+
 def graceful(port):
     """Stream 1 waits for its body; the test sends SIGTERM on `OPEN`; the
     GOAWAY must name stream 1, which is then still answered."""
@@ -156,7 +255,12 @@ def main():
     case, port = sys.argv[1], int(sys.argv[2])
     {"rapid_reset": rapid_reset, "continuation_flood": continuation_flood,
      "too_many_streams": too_many_streams, "settings_flood": settings_flood,
-     "graceful": graceful}[case](port)
+     "graceful": graceful, "made_you_reset": made_you_reset,
+     "hpack_bomb": hpack_bomb, "ping_flood": ping_flood,
+     "idle": idle, "empty_data_flood": empty_data_flood,
+     "window_update_flood": window_update_flood,
+     "priority_flood": priority_flood, "closed_window": closed_window,
+     "unfinished_block": unfinished_block}[case](port)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,80 @@ fn a_settings_flood_gets_enhance_your_calm() {
 }
 
 #[test]
+fn resets_the_server_is_made_to_send_get_enhance_your_calm() {
+    let Some(seen) = frames_seen("made_you_reset", &[]) else {
+        return;
+    };
+    assert!(
+        seen.contains("RST_STREAM stream=1 code=PROTOCOL_ERROR"),
+        "{seen}"
+    );
+    assert!(seen.contains("code=ENHANCE_YOUR_CALM"), "{seen}");
+}
+
+#[test]
+fn an_hpack_bomb_resets_its_stream_and_the_next_is_answered() {
+    let Some(seen) = frames_seen("hpack_bomb", &[]) else {
+        return;
+    };
+    let expected =
+        "RST_STREAM stream=1 code=ENHANCE_YOUR_CALM\nHEADERS stream=3\nDATA stream=3 END\n";
+    assert_eq!(seen, expected, "{seen}");
+}
+
+#[test]
+fn a_ping_flood_gets_enhance_your_calm() {
+    let Some(seen) = frames_seen("ping_flood", &[]) else {
+        return;
+    };
+    assert!(
+        seen.contains("GOAWAY last=0 code=ENHANCE_YOUR_CALM"),
+        "{seen}"
+    );
+}
+
+/// The floods that cost the server nothing to answer but must still be
+/// counted: each ends in GOAWAY `ENHANCE_YOUR_CALM`.
+#[test]
+fn empty_data_window_update_and_priority_floods_get_enhance_your_calm() {
+    for case in ["empty_data_flood", "window_update_flood", "priority_flood"] {
+        let Some(seen) = frames_seen(case, &[]) else {
+            return;
+        };
+        assert!(seen.contains("code=ENHANCE_YOUR_CALM"), "{case}: {seen}");
+    }
+}
+
+#[test]
+fn a_window_that_never_opens_ends_at_the_write_timeout() {
+    let args = ["--write-timeout", "0.3", "--linger-timeout", "0.3"];
+    let Some(seen) = frames_seen("closed_window", &args) else {
+        return;
+    };
+    let expected = "HEADERS stream=1\nGOAWAY last=1 code=NO_ERROR\nEOF\n";
+    assert_eq!(seen, expected, "{seen}");
+}
+
+#[test]
+fn an_unfinished_header_block_ends_at_the_header_timeout() {
+    let args = ["--header-timeout", "0.3", "--linger-timeout", "0.3"];
+    let Some(seen) = frames_seen("unfinished_block", &args) else {
+        return;
+    };
+    assert!(seen.contains("code=NO_ERROR\nEOF"), "{seen}");
+}
+
+#[test]
+fn an_idle_connection_gets_goaway_after_keep_alive() {
+    let args = ["--keep-alive-timeout", "0.3", "--linger-timeout", "0.3"];
+    let Some(seen) = frames_seen("idle", &args) else {
+        return;
+    };
+    let expected = "HEADERS stream=1\nDATA stream=1 END\nGOAWAY last=1 code=NO_ERROR\nEOF\n";
+    assert_eq!(seen, expected, "{seen}");
+}
+
+#[test]
 fn sigterm_sends_goaway_and_finishes_the_open_stream() {
     if !common::python_module_available("h2") {
         return;

@@ -2,6 +2,7 @@
 //! SETTINGS, PING, empty DATA and WINDOW_UPDATE floods.
 
 use super::super::super::frame::{flag, kind};
+use super::super::super::hpack::encoder;
 use super::super::super::testing::client;
 use super::*;
 
@@ -118,4 +119,26 @@ fn resets_we_are_made_to_send_spend_the_same_budget() {
         budget + 1
     );
     assert!(goaway(&out, ErrorCode::ENHANCE_YOUR_CALM));
+}
+
+#[test]
+fn an_hpack_bomb_resets_its_stream_and_the_table_follows() {
+    let mut f = ready();
+    // x: 4000 bytes, added to the table, then named 10 times: a 4 KiB block
+    // that decodes to 40 KiB, over `max_head`.
+    let mut block = client::block(&client::GET);
+    block.extend([0x40, 0x01, b'x']);
+    encoder::integer(&mut block, 4000, 7, 0);
+    block.extend(std::iter::repeat_n(b'v', 4000));
+    block.extend(std::iter::repeat_n(0xbe, 10));
+    let flags = flag::END_HEADERS | flag::END_STREAM;
+    let bomb = client::frame(kind::HEADERS, flags, 1, &block);
+    assert_eq!(
+        f.input(&bomb),
+        [Out::Reset(1, ErrorCode::ENHANCE_YOUR_CALM)]
+    );
+    let mut once = client::block(&client::GET);
+    once.push(0xbe); // x, once: within the limit
+    let next = client::frame(kind::HEADERS, flags, 3, &once);
+    assert_eq!(f.input(&next), answered(3), "the table followed the bomb");
 }
