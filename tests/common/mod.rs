@@ -308,6 +308,11 @@ pub fn tool_available(name: &str) -> bool {
     found
 }
 
+/// `tests/h2_client.py`: hand-made HTTP/2 frame sequences (`python3 SCRIPT CASE PORT`).
+pub fn h2_client_script() -> String {
+    format!("{}/tests/h2_client.py", env!("CARGO_MANIFEST_DIR"))
+}
+
 /// `python3` with `module` importable (its pip name is the same). As with
 /// [`tool_available`], a missing one prints SKIPPED where `cargo test` shows it,
 /// and fails under `CI`.
