@@ -19,6 +19,8 @@
 #   PIPELINE=""    pipeline depth (uses ../shared/bench/pipeline.lua)
 #   SCHEME=http    https for servers started with --tls-cert/--tls-key (wrk does not
 #                  check the certificate)
+#   H2LOAD=""      HTTP/2 instead of wrk: h2load -t1 -cCONNS -mH2LOAD -DDURATION
+#                  (h2c by prior knowledge; with SCHEME=https, h2 by ALPN)
 #   SHARED=../shared/bench
 #
 # Prints one line per round and then the medians of A/B (CPU/request and req/s).
@@ -41,7 +43,9 @@ HEADER=${HEADER:-}
 PIPELINE=${PIPELINE:-}
 SCHEME=${SCHEME:-http}
 SHARED=${SHARED:-$PWD/../shared/bench}
-for tool in wrk taskset python3; do
+CLIENT=wrk
+[[ -n ${H2LOAD:-} ]] && CLIENT=h2load
+for tool in $CLIENT taskset python3; do
     command -v "$tool" >/dev/null || {
         echo "ab.sh: $tool not found (apt-get install wrk util-linux python3)" >&2
         exit 1
@@ -61,7 +65,9 @@ run() {
     start_pinned "$cmd" "$port"
     local before after out
     before=$(cpu_ticks "$SERVER_PID")
-    if [[ -n $PIPELINE ]]; then
+    if [[ -n ${H2LOAD:-} ]]; then
+        out=$(taskset -c 1 h2load -t1 "-c$CONNS" "-m$H2LOAD" "-D$DURATION" "$SCHEME://127.0.0.1:$port/" 2>&1)
+    elif [[ -n $PIPELINE ]]; then
         out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "$SCHEME://127.0.0.1:$port/" -- "$PIPELINE" 2>&1)
     else
         out=$(taskset -c 1 wrk "${WRK_ARGS[@]}" "$SCHEME://127.0.0.1:$port/" 2>&1)
@@ -72,12 +78,17 @@ run() {
     python3 - "$before" "$after" "$DURATION" "$out" <<'EOF'
 import os, re, sys
 before, after, duration, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-m = re.search(r"^\s*(\d+) requests in", out, re.M)
+m = re.search(r"^\s*(\d+) requests in", out, re.M)  # wrk
+h2 = re.search(r"^requests: .* (\d+) succeeded, (\d+) failed, (\d+) errored", out, re.M)
+if h2:
+    m = h2
 if not m or int(m.group(1)) == 0:
-    sys.exit("ab.sh: wrk counted no responses:\n" + out)
+    sys.exit("ab.sh: the client counted no responses:\n" + out)
 responses = int(m.group(1))
 tick = os.sysconf("SC_CLK_TCK")
 errors = len(re.findall(r"Socket errors|Non-2xx", out))
+if h2:
+    errors = int(h2.group(2) != "0") + int(h2.group(3) != "0")
 print("%.3f %.0f %d" % ((after - before) / tick * 1e6 / responses, responses / duration, errors))
 EOF
 }
