@@ -123,6 +123,9 @@ pub struct Session {
     timer: Timer,
     /// The held answer's due time the driver was last told of (`session/held.rs`).
     told: Option<u64>,
+    /// Streams whose answer is held: without `--delay` always 0, and the
+    /// deadline's search for the first due time is skipped.
+    held: u32,
 }
 
 /// When each waited-for thing began.
@@ -168,6 +171,7 @@ impl Session {
             deadline: now + timeouts.header,
             timer: Timer::Header,
             told: None,
+            held: 0,
         }
     }
 

@@ -39,12 +39,16 @@ impl Session {
             cx.id, stream.id
         );
         stream.held_until = Some(due);
+        self.held += 1;
         cx.stats.held += 1;
         true
     }
 
     /// When the first held answer is due.
     pub(super) fn next_held(&self) -> Option<u64> {
+        if self.held == 0 {
+            return None; // without --delay, always: no scan of the streams
+        }
         self.streams
             .active
             .iter()
@@ -54,6 +58,7 @@ impl Session {
 
     /// Answer every held stream now due (the deadline passed, or any call after
     /// it).
+    ///
     /// Answering may close streams (a body-less answer, a body that fit), so
     /// each due stream is looked up afresh: a scan of at most
     /// `--h2-max-streams` entries per answer.
@@ -63,6 +68,7 @@ impl Session {
         let due = |s: &Stream| s.held_until.is_some_and(|due| due <= now);
         while let Some(i) = self.streams.active.iter().position(due) {
             self.streams.active[i].held_until = None;
+            self.held -= 1;
             cx.stats.held -= 1;
             self.answer(cx, i);
         }
@@ -70,11 +76,7 @@ impl Session {
 
     /// Answers held now.
     pub fn held_answers(&self) -> usize {
-        self.streams
-            .active
-            .iter()
-            .filter(|s| s.held_until.is_some())
-            .count()
+        self.held as usize
     }
 
     /// A wake-up time the driver has not been told of yet: the first held

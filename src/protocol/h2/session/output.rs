@@ -123,6 +123,7 @@ impl Session {
     pub(super) fn close_stream(&mut self, cx: &mut Cx<'_>, i: usize, how: Closed) {
         let stream = self.streams.close(i, how);
         if stream.held_until.is_some() {
+            self.held -= 1;
             cx.stats.held -= 1;
         }
         if self.streams.active.is_empty() {
