@@ -1,32 +1,19 @@
 //! Calling a connection's handler: the one way the loop calls into a
 //! connection in the slab ([`Server::call`]), and what it does with the
-//! [`Next`] the handler returned (`after_call`): close it, defer it, queue its
-//! precise wake-up, watch it for writability. The rules behind these ("handlers
+//! [`Next`] the handler returned (`after_call`): have it closed, defer it, queue
+//! its precise wake-up, watch it for writability. The rules behind these ("handlers
 //! never close themselves", "writable interest only when needed", "registering
 //! late loses no edge") are stated in `mod.rs`.
 
-use log::{debug, trace, warn};
+use log::warn;
 use mio::{Interest, Poll, Token};
 
 use super::Server;
 use super::context::Context;
-use super::driver::{Connection, Next, Readiness};
+use super::driver::{Connection, Next};
 use super::timers::Timers;
 
 impl Server {
-    pub(super) fn connection_ready(&mut self, token: Token, readiness: Readiness) {
-        let called = self.call(token.0, |conn, cx| {
-            trace!("{}: {readiness}", cx.shared.id);
-            conn.ready(cx, readiness)
-        });
-        if !called {
-            trace!(
-                "{}: stale event ignored (already closed)",
-                self.data.id(token.0)
-            );
-        }
-    }
-
     /// Call one handler on connection `key` with the loop's state lent to it,
     /// then act on what it returned ([`after_call`]), closing the connection if
     /// it asked. Every handler call on a connection in the slab goes through
@@ -53,18 +40,6 @@ impl Server {
             self.close(key);
         }
         true
-    }
-
-    pub(super) fn close(&mut self, key: usize) {
-        if let Some(conn) = self.connections.try_remove(key) {
-            self.data.io.close(conn.close_reason());
-            self.data.common.stats.held -= conn.core().held_answers() as u64;
-            debug!(
-                "{}: closed ({} open)",
-                self.data.id(key),
-                self.connections.len()
-            );
-        }
     }
 }
 

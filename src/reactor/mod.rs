@@ -58,7 +58,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use log::{log, trace};
+use log::{debug, log, trace};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
@@ -326,6 +326,31 @@ impl Server {
         Some(Duration::from_millis(
             wake_at.saturating_sub(self.clock.now_ms()),
         ))
+    }
+
+    fn connection_ready(&mut self, token: Token, readiness: Readiness) {
+        let called = self.call(token.0, |conn, cx| {
+            trace!("{}: {readiness}", cx.shared.id);
+            conn.ready(cx, readiness)
+        });
+        if !called {
+            trace!(
+                "{}: stale event ignored (already closed)",
+                self.data.id(token.0)
+            );
+        }
+    }
+
+    fn close(&mut self, key: usize) {
+        if let Some(conn) = self.connections.try_remove(key) {
+            self.data.io.close(conn.close_reason());
+            self.data.common.stats.held -= conn.core().held_answers() as u64;
+            debug!(
+                "{}: closed ({} open)",
+                self.data.id(key),
+                self.connections.len()
+            );
+        }
     }
 
     fn run_deferred(&mut self) {
