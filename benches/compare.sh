@@ -36,7 +36,7 @@
 #   h2c-m1        the same, one stream at a time: h2load -c100 -m1
 #   tls-h2-m100   h2 over TLS (ALPN), 100 connections, 100 streams each
 #   h2-idle       idle memory: IDLE_CONNS h2c connections, one request answered on
-#                 each, held open (benches/idle_h2.py), bytes per connection
+#                 each, held open (benches/idle.py --h2), bytes per connection
 #
 # Usage: benches/compare.sh            (from any directory)
 #
@@ -434,93 +434,6 @@ request = function() return req end
 EOF
 fi
 
-# The idle-memory client: open N connections (at most 512 connecting at once), send one
-# request on each, read its whole response, then hold them all open and print READY.
-cat >"$TMP/idle.py" <<'EOF'
-import errno, resource, selectors, socket, sys, time
-
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-want = n + 64
-if soft < want:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
-REQ = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-sel = selectors.DefaultSelector()
-held, failed, started, busy = [], 0, 0, 0
-first_error = None
-deadline = time.monotonic() + 120
-
-
-def fail(s, why):
-    global failed, busy, first_error
-    failed += 1
-    busy -= 1
-    first_error = first_error or why
-    try:
-        sel.unregister(s)
-    except (KeyError, ValueError):
-        pass
-    s.close()
-
-
-def complete(buf):
-    end = buf.find(b"\r\n\r\n")
-    if end < 0:
-        return False
-    length = 0
-    for line in buf[:end].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    return len(buf) >= end + 4 + length
-
-
-while (started < n or busy) and time.monotonic() < deadline:
-    while started < n and busy < 512:
-        started += 1
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        err = s.connect_ex((host, port))
-        busy += 1
-        if err not in (0, errno.EINPROGRESS):
-            fail(s, "connect: " + errno.errorcode.get(err, str(err)))
-            continue
-        sel.register(s, selectors.EVENT_WRITE, bytearray())
-    for key, _ in sel.select(timeout=0.5):
-        s, buf = key.fileobj, key.data
-        if key.events == selectors.EVENT_WRITE:
-            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err:
-                fail(s, "connect: " + errno.errorcode.get(err, str(err)))
-                continue
-            try:
-                s.send(REQ)  # 36 bytes into an empty send buffer: all of it
-            except OSError as e:
-                fail(s, "send: %s" % e)
-                continue
-            sel.modify(s, selectors.EVENT_READ, buf)
-            continue
-        try:
-            chunk = s.recv(65536)
-        except BlockingIOError:
-            continue
-        except OSError as e:
-            fail(s, "recv: %s" % e)
-            continue
-        if not chunk:
-            fail(s, "closed by server")
-            continue
-        buf += chunk
-        if complete(buf):
-            sel.unregister(s)
-            held.append(s)
-            busy -= 1
-for key in list(sel.get_map().values()):
-    fail(key.fileobj, "timed out")
-print("READY %d %d %s" % (len(held), failed, (first_error or "-").replace(" ", "_")), flush=True)
-time.sleep(300)  # bounded: the script kills us long before
-EOF
-
 RESULTS=$OUT/results.tsv # round load server req/s cpu_us_per_req errors detail
 IDLE=$OUT/idle.tsv       # round server rss_before_kb rss_after_kb held failed detail
 : >"$RESULTS"
@@ -642,19 +555,20 @@ PY
 
 run_idle() { # round server port
     local round=$1 name=$2 port=$3 out=$OUT/idle-$2-r$1.txt
-    local before after client i ready= client_py=$TMP/idle.py
+    local before after client i ready= client_py=$ROOT/benches/idle.py
+    local -a client_args=()
     if [[ -n $TLS ]]; then # TLS: recorded as server "NAME+tls"
         client_py=$ROOT/benches/idle_tls.py
         out=$OUT/tls-idle-$2-r$1.txt
         name=$name+tls
         taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" 50 1 >/dev/null 2>&1 || true # warm up
     elif [[ -n $H2C ]]; then # h2c: recorded as server "NAME+h2"
-        client_py=$ROOT/benches/idle_h2.py
+        client_args=(--h2)
         out=$OUT/h2-idle-$2-r$1.txt
         name=$name+h2
     fi
     before=$(rss_kb "$SERVER_PID")
-    taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" "$IDLE_CONNS" >"$out" 2>&1 &
+    taskset -c 1 python3 "$client_py" 127.0.0.1 "$port" "$IDLE_CONNS" "${client_args[@]}" >"$out" 2>&1 &
     client=$!
     PIDS+=("$client")
     for ((i = 0; i < 1500; i++)); do
