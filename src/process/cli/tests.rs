@@ -1,5 +1,6 @@
 //! Flags, their defaults and their checks.
 use super::*;
+use crate::protocol::response::check_field_value;
 
 #[test]
 fn the_defaults_are_the_documented_ones() {
