@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 /// needs no better: deadlines are whole milliseconds checked on a tick of 10 ms or
 /// more, and `Date` has one-second resolution. At 100 connections answered one
 /// request per event, the precise reads were about 1% of the server's CPU time.
-/// Elsewhere the standard clocks are used.
+/// Elsewhere the standard clocks are used, and so they are with the `callgrind`
+/// feature (rustix's vDSO lookup crashes under valgrind; `benches/instructions.sh`).
 ///
 /// The exception is `--delay`: a held answer is due to the millisecond, and a coarse
 /// reading lags real time by up to a scheduler tick (4 ms at 250 Hz), so an answer
@@ -50,7 +51,7 @@ impl Clock {
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "callgrind")))]
 fn monotonic(precise: bool) -> Duration {
     let id = if precise {
         rustix::time::ClockId::Monotonic
@@ -60,28 +61,28 @@ fn monotonic(precise: bool) -> Duration {
     since_zero(rustix::time::clock_gettime(id))
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "callgrind")))]
 fn wall() -> SystemTime {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
     std::time::UNIX_EPOCH + since_zero(now)
 }
 
 /// A timespec as a duration since its clock's zero (both clocks here are past it).
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "callgrind")))]
 fn since_zero(t: rustix::time::Timespec) -> Duration {
     let secs = u64::try_from(t.tv_sec).unwrap_or(0);
     let nanos = u32::try_from(t.tv_nsec).unwrap_or(0);
     Duration::new(secs, nanos)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), feature = "callgrind"))]
 fn monotonic(_precise: bool) -> Duration {
     use std::sync::OnceLock;
     static ZERO: OnceLock<std::time::Instant> = OnceLock::new();
     ZERO.get_or_init(std::time::Instant::now).elapsed()
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), feature = "callgrind"))]
 fn wall() -> SystemTime {
     SystemTime::now()
 }
