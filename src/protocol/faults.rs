@@ -80,9 +80,14 @@ impl Faults {
         self.rng = Rng::new(self.rng.next_u64().wrapping_add(u64::from(n)));
     }
 
-    /// Whether this answer is to fail. Call only when `fail_threshold > 0`.
+    /// Whether this answer is to fail: never without `--fail-rate` (and then no
+    /// number is drawn), always at a rate of 1, else by a draw.
     pub fn fail_now(&mut self) -> bool {
-        self.fail_threshold == u64::MAX || self.rng.next_u64() < self.fail_threshold
+        match self.fail_threshold {
+            0 => false,
+            u64::MAX => true,
+            threshold => self.rng.next_u64() < threshold,
+        }
     }
 
     /// The delay for one answer, in `delay.min..=delay.max`.

@@ -93,7 +93,7 @@ impl Conn {
     /// the answer, maybe held for a delay.
     pub(super) fn respond_with_faults(&mut self, cx: &mut Cx<'_>) {
         let responses = cx.responses;
-        let fail = cx.faults.fail_threshold > 0 && cx.faults.fail_now();
+        let fail = cx.faults.fail_now();
         let failure = if fail {
             responses.fail(self.persistence, self.headers_only)
         } else {

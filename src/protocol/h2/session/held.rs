@@ -27,7 +27,7 @@ impl Session {
     /// it failed (maybe), and hold its answer (with `--delay`). Returns whether
     /// the answer is held.
     pub(super) fn hold_or_fail(&mut self, cx: &mut Cx<'_>, i: usize) -> bool {
-        let fail = cx.failure.is_some() && cx.faults.fail_threshold > 0 && cx.faults.fail_now();
+        let fail = cx.failure.is_some() && cx.faults.fail_now();
         let stream = &mut self.streams.active[i];
         stream.fail = fail;
         let Some(delay) = cx.faults.delay else {
