@@ -465,6 +465,20 @@ record() {
     log "  $load $name: $rps req/s, $cpu µs CPU/req, errors $errs ($detail)"
 }
 
+# What run_wrk and run_h2load end their awk with: add(COUNT, WHAT) counts errors and
+# names them in the detail; row() prints the results.tsv row (req/s, server CPU µs
+# per request from its ticks, errors, detail; no request counted is an error too).
+AWK_ROW='
+function add(count, what) {
+    if (count) { errs += count; detail = detail what "=" count "," }
+}
+function row() {
+    if (req + 0 == 0) { errs += 1; detail = detail "no_requests," }
+    sub(",$", "", detail)
+    if (detail == "") detail = "-"
+    printf "%.0f\t%.3f\t%d\t%s", rps, (req > 0 ? ticks * 1e6 / hz / req : -1), errs, detail
+}'
+
 run_wrk() { # round load server port
     local round=$1 load=$2 name=$3 port=$4 out=$OUT/wrk-$2-$3-r$1.txt
     local url=http://127.0.0.1:$port/
@@ -479,25 +493,12 @@ run_wrk() { # round load server port
     esac
     measure "$round" "$load" "$name" "$out" wrk -t1 -d"${DURATION}s" "${args[@]}" || return 0
     local line
-    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" '
+    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" "$AWK_ROW"'
         / requests in / { req = $1 }
         /^Requests\/sec:/ { rps = $2 }
         /Socket errors:/ { gsub(",", ""); c = $4; r = $6; w = $8; t = $10 }
         /Non-2xx or 3xx responses:/ { n = $5 }
-        END {
-            errs = c + r + w + t + n
-            detail = ""
-            if (c) detail = detail "connect=" c ","
-            if (r) detail = detail "read=" r ","
-            if (w) detail = detail "write=" w ","
-            if (t) detail = detail "timeout=" t ","
-            if (n) detail = detail "non2xx=" n ","
-            if (req + 0 == 0) { errs += 1; detail = detail "no_requests," }
-            sub(",$", "", detail)
-            if (detail == "") detail = "-"
-            cpu = req > 0 ? ticks * 1e6 / hz / req : -1
-            printf "%.0f\t%.3f\t%d\t%s", rps, cpu, errs, detail
-        }' "$out")
+        END { add(c, "connect"); add(r, "read"); add(w, "write"); add(t, "timeout"); add(n, "non2xx"); row() }' "$out")
     record "$round" "$load" "$name" "$line"
 }
 
@@ -508,23 +509,11 @@ run_h2load() { # round load server port: h2load -t1 on CPU 1 for DURATION second
     [[ $load != h2c-m1 ]] || streams=1
     measure "$round" "$load" "$name" "$out" h2load -t1 -c100 -m"$streams" -D"$DURATION" "$url" || return 0
     local line
-    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" '
+    line=$(awk -v ticks="$TICKS" -v hz="$CLK_TCK" "$AWK_ROW"'
         /^finished in/ { rps = $4 }
         /^requests:/ { req = $6; f = $10; e = $12; t = $14 }
         /^status codes:/ { n = $5 + $7 + $9 }
-        END {
-            errs = f + e + t + n
-            detail = ""
-            if (f) detail = detail "failed=" f ","
-            if (e) detail = detail "errored=" e ","
-            if (t) detail = detail "timeout=" t ","
-            if (n) detail = detail "non2xx=" n ","
-            if (req + 0 == 0) { errs += 1; detail = detail "no_requests," }
-            sub(",$", "", detail)
-            if (detail == "") detail = "-"
-            cpu = req > 0 ? ticks * 1e6 / hz / req : -1
-            printf "%.0f\t%.3f\t%d\t%s", rps, cpu, errs, detail
-        }' "$out")
+        END { add(f, "failed"); add(e, "errored"); add(t, "timeout"); add(n, "non2xx"); row() }' "$out")
     record "$round" "$load" "$name" "$line"
 }
 
