@@ -47,11 +47,10 @@ impl H2Shared {
     /// cut from the pattern's shared block, as HTTP/1.1's is (`h2/answer.rs`).
     pub fn new(config: &Config, now: SystemTime) -> H2Shared {
         let settings = config.protocol();
-        let faults = &settings.faults;
         H2Shared {
             answer: H2Answer::new(&settings.answer, now),
             limits: config.h2_limits(),
-            failure: (faults.fail_rate > 0.0).then(|| H2Answer::failure(faults.fail_status, now)),
+            failure: H2Answer::failure(&settings.faults, now),
             mode: config.http2,
         }
     }

@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use log::warn;
 
 use super::hpack::BlockWriter;
+use crate::protocol::faults::FaultSettings;
 use crate::protocol::pattern;
 use crate::protocol::response::{Answer, DATE_LEN, check_header, date_if_new, failure_body};
 use crate::protocol::status::{Content, Status};
@@ -93,10 +94,17 @@ impl H2Answer {
         h2
     }
 
-    /// The injected failure (`--fail-rate`), as HTTP/1.1 renders it.
-    pub fn failure(status: Status, now: SystemTime) -> H2Answer {
-        let body = failure_body(status);
-        H2Answer::new(&Answer::failure(status, &body), now)
+    /// The injected failure (`--fail-rate`), as HTTP/1.1 renders it; `None`
+    /// without a fail rate (nothing is rendered that no stream would get).
+    pub fn failure(faults: &FaultSettings, now: SystemTime) -> Option<H2Answer> {
+        if faults.fail_rate <= 0.0 {
+            return None;
+        }
+        let body = failure_body(faults.fail_status);
+        Some(H2Answer::new(
+            &Answer::failure(faults.fail_status, &body),
+            now,
+        ))
     }
 
     /// Re-render `date` if `now` is in a later second. Returns whether it changed.

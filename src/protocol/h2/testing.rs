@@ -198,10 +198,8 @@ impl Fixture {
     pub fn with_faults(settings: &FaultSettings) -> Fixture {
         let mut f = Fixture::new();
         f.faults = Faults::new(settings);
-        if settings.fail_rate > 0.0 {
-            let date = UNIX_EPOCH + Duration::from_secs(FIXED_DATE_SECS);
-            f.failure = Some(H2Answer::failure(settings.fail_status, date));
-        }
+        let date = UNIX_EPOCH + Duration::from_secs(FIXED_DATE_SECS);
+        f.failure = H2Answer::failure(settings, date);
         f
     }
 
